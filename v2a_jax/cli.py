@@ -10,9 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = (
-    "v2a_jax.commands.data",
-)
+COMMAND_MODULES = ("v2a_jax.commands.data",)
 
 
 class UserError(Exception):
@@ -20,7 +18,9 @@ class UserError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="v2a", description="v2a-jax: soundtracks for silent video.")
+    parser = argparse.ArgumentParser(
+        prog="v2a", description="v2a-jax: soundtracks for silent video."
+    )
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
