@@ -1,0 +1,1 @@
+"""Training the project's codec (torch, used by ``tokenizers/train_codec.py`` only)."""

@@ -1,0 +1,106 @@
+"""Reconstruction and adversarial losses of the EnCodec recipe (torch).
+
+Legend: B batch, C channels (1), S samples, M mel bands, N frames, D discriminators.
+
+- ``waveform_l1``: time-domain L1.
+- ``MultiScaleMelLoss``: L1 on linear mel plus L1 on log mel at window sizes 2^5..2^11 (EnCodec
+  uses L1 + L2 on mel; the log term is what makes progress visible in minutes on quiet
+  partials, which linear mel hardly weighs).
+- ``hinge_*`` and ``feature_matching``: the MS-STFT discriminator's adversarial losses.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+import torch.nn.functional as F
+
+
+def waveform_l1(x_bcs: torch.Tensor, y_bcs: torch.Tensor) -> torch.Tensor:
+    return (x_bcs - y_bcs).abs().mean()
+
+
+@functools.lru_cache(maxsize=32)
+def _mel_filterbank(sample_rate: int, n_fft: int, n_mels: int) -> torch.Tensor:
+    """float32 [M, n_fft // 2 + 1] triangular HTK-mel filters (no librosa needed)."""
+
+    def hz_to_mel(f):
+        return 2595.0 * torch.log10(1.0 + f / 700.0)
+
+    def mel_to_hz(m):
+        return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+
+    freqs = torch.linspace(0, sample_rate / 2, n_fft // 2 + 1)
+    mels = torch.linspace(
+        hz_to_mel(torch.tensor(0.0)), hz_to_mel(torch.tensor(sample_rate / 2)), n_mels + 2
+    )
+    edges = mel_to_hz(mels)
+    lower, center, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    up = (freqs[None] - lower) / (center - lower).clamp(min=1e-5)
+    down = (upper - freqs[None]) / (upper - center).clamp(min=1e-5)
+    return torch.clamp(torch.minimum(up, down), min=0.0)
+
+
+def mel_spectrogram(x_bs: torch.Tensor, sample_rate: int, n_fft: int, n_mels: int) -> torch.Tensor:
+    """Magnitude mel spectrogram float [B, M, N] with hop n_fft // 4 and a Hann window."""
+    spec = torch.stft(
+        x_bs,
+        n_fft=n_fft,
+        hop_length=n_fft // 4,
+        window=torch.hann_window(n_fft, device=x_bs.device),
+        return_complex=True,
+        center=True,
+    ).abs()
+    fb = _mel_filterbank(sample_rate, n_fft, n_mels).to(x_bs.device)
+    return torch.einsum("mf,bfn->bmn", fb, spec)
+
+
+class MultiScaleMelLoss(torch.nn.Module):
+    """Sum over window sizes of L1(mel) + ``log_weight`` * L1(log mel).
+
+    Bands shrink with the window (n_mels = min(64, n_fft // 8)) so small windows have no empty
+    filters.
+    """
+
+    def __init__(self, sample_rate: int, min_log2: int = 5, max_log2: int = 11, log_weight=1.0):
+        super().__init__()
+        self.sample_rate = sample_rate
+        self.sizes = [2**i for i in range(min_log2, max_log2 + 1)]
+        self.log_weight = log_weight
+
+    def forward(self, x_bcs: torch.Tensor, y_bcs: torch.Tensor) -> torch.Tensor:
+        x, y = x_bcs.flatten(0, 1), y_bcs.flatten(0, 1)
+        total = x.new_zeros(())
+        for n_fft in self.sizes:
+            n_mels = min(64, n_fft // 8)
+            mx = mel_spectrogram(x, self.sample_rate, n_fft, n_mels)
+            my = mel_spectrogram(y, self.sample_rate, n_fft, n_mels)
+            total = total + F.l1_loss(mx, my)
+            total = total + self.log_weight * F.l1_loss(
+                torch.log(mx.clamp(min=1e-5)), torch.log(my.clamp(min=1e-5))
+            )
+        return total / len(self.sizes)
+
+
+def hinge_discriminator_loss(real_logits: list, fake_logits: list) -> torch.Tensor:
+    """Hinge loss of the discriminators, averaged over the D of them."""
+    loss = sum(
+        F.relu(1 - r).mean() + F.relu(1 + f).mean()
+        for r, f in zip(real_logits, fake_logits, strict=True)
+    )
+    return loss / len(real_logits)
+
+
+def hinge_generator_loss(fake_logits: list) -> torch.Tensor:
+    return sum(F.relu(1 - f).mean() for f in fake_logits) / len(fake_logits)
+
+
+def feature_matching(real_fmaps: list, fake_fmaps: list) -> torch.Tensor:
+    """Relative L1 between discriminator feature maps of real and generated audio."""
+    total, count = 0.0, 0
+    for real_layers, fake_layers in zip(real_fmaps, fake_fmaps, strict=True):
+        for r, f in zip(real_layers, fake_layers, strict=True):
+            total = total + F.l1_loss(f, r.detach()) / (r.detach().abs().mean() + 1e-8)
+            count += 1
+    return total / max(count, 1)
