@@ -70,7 +70,7 @@ def test_test_seeds_build_a_separate_config_and_loading_then_needs_a_name(built)
 
 
 def test_preview_writes_a_watchable_mp4_with_audio(built, tmp_path):
-    name = next("/".join(p.parts[-3:-1]) for p in find_datasets(built) if "_t2" in str(p))
+    name = next("/".join(p.parts[-3:-1]) for p in find_datasets(built) if "-t2" in str(p))
     out = tmp_path / "clip.mp4"
     code = main(["data", "preview", "--data-dir", str(built), "--split", "test", "--index", "1",
                  "--out", str(out), "--name", name])  # fmt: skip
@@ -81,7 +81,7 @@ def test_preview_writes_a_watchable_mp4_with_audio(built, tmp_path):
 
 
 def test_export_audio_writes_wav_and_annotation_per_clip(built, tmp_path):
-    name = next("/".join(p.parts[-3:-1]) for p in find_datasets(built) if "_t2" in str(p))
+    name = next("/".join(p.parts[-3:-1]) for p in find_datasets(built) if "-t2" in str(p))
     code = main(["data", "export-audio", "--data-dir", str(built), "--split", "test",
                  "--out", str(tmp_path), "--name", name])  # fmt: skip
     assert code == 0

@@ -1,0 +1,22 @@
+"""SyncScenes: procedural audio-visual clips with exact ground truth (the project's benchmark)."""
+
+from v2a_jax.data.syncscenes.config import SceneConfig
+from v2a_jax.data.syncscenes.constants import (
+    AMBIENCES,
+    LABELS,
+    LAYER_NAMES,
+    MATERIALS,
+    PROMPT_LAYERS,
+)
+from v2a_jax.data.syncscenes.render import Clip, render_clip
+
+__all__ = [
+    "AMBIENCES",
+    "LABELS",
+    "LAYER_NAMES",
+    "MATERIALS",
+    "PROMPT_LAYERS",
+    "Clip",
+    "SceneConfig",
+    "render_clip",
+]
