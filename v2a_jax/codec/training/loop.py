@@ -1,0 +1,194 @@
+"""The codec training loop (torch): EnCodec's losses on SyncScenes audio and wav folders.
+
+Phases, chosen so progress shows in minutes on a CPU:
+1. ``warmup_steps``: the quantizer is bypassed (encoder -> decoder), so the autoencoder learns
+   a latent before any codebook exists; k-means then initialises the codebooks on that latent.
+2. Quantized: residual VQ on, commitment loss added.
+3. From ``adv_start``: the MS-STFT discriminator's hinge and feature-matching losses join, all
+   reconstruction and adversarial losses combined by the loss balancer.
+
+Resumable: ``<out>/train_state.pt`` (tensors only, loaded with ``weights_only=True``) holds the
+model, discriminator, optimizers, step, data RNG and the metric history; a run restarted with the
+same ``out`` continues from it. The exported codec (``<out>/codec``) is what ``Codec.load`` reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from v2a_jax.codec.checkpoint import save_codec
+from v2a_jax.codec.config import CodecConfig, build_encodec_model
+from v2a_jax.io.atomic import atomic_path
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    steps: int = 2000
+    batch_size: int = 8
+    segment_s: float = 1.0
+    lr: float = 1e-3
+    warmup_steps: int = 300
+    adv_start: int = 1500
+    eval_every: int = 100
+    save_every: int = 200
+    num_eval_clips: int = 16
+    seed: int = 0
+    pool_size: int = 256  # SyncScenes training clips that crops are drawn from
+    wav_dir: str | None = None  # optional folder of extra training wavs
+    weights: dict = dataclasses.field(
+        default_factory=lambda: {"l1": 0.1, "mel": 1.0, "adv": 3.0, "feat": 3.0}
+    )
+
+
+class AudioCrops:
+    """Random mono crops float32 [B, 1, S] from SyncScenes training seeds (and optional wavs)."""
+
+    def __init__(self, sample_rate, segment_s, seed, wav_dir=None, pool_size=256):
+        from v2a_jax.data.splits import split_seeds
+        from v2a_jax.data.syncscenes import SceneConfig, render_clip
+        from v2a_jax.io.audio import read_wav, resample
+
+        self.rng = np.random.default_rng(seed)
+        self.n = int(segment_s * sample_rate)
+        cfg = SceneConfig(duration_s=4.0, sample_rate=sample_rate)
+        self.pool = [render_clip(s, cfg).audio for s in split_seeds("train", pool_size)]
+        for path in sorted(Path(wav_dir).glob("*.wav")) if wav_dir else []:
+            audio, sr = read_wav(path)
+            if len(audio) >= self.n:
+                self.pool.append(resample(audio, sr, sample_rate))
+
+    def batch(self, size: int) -> np.ndarray:
+        out = np.empty((size, 1, self.n), np.float32)
+        for i in range(size):
+            clip = self.pool[self.rng.integers(len(self.pool))]
+            start = self.rng.integers(0, len(clip) - self.n + 1)
+            out[i, 0] = clip[start : start + self.n]
+        return out
+
+
+def _eval_metrics(model, batch_bcs, sample_rate):
+    import torch
+
+    from v2a_jax.codec.training.losses import MultiScaleMelLoss
+
+    model.eval()
+    with torch.no_grad():
+        y = torch.from_numpy(batch_bcs)
+        emb = model.encoder(y)
+        q = model.quantizer(emb, model.frame_rate, model.bandwidth).quantized
+        x = model.decoder(q)[..., : y.shape[-1]]
+        mel = MultiScaleMelLoss(sample_rate)(x, y).item()
+        err = ((x - y) ** 2).sum(-1)
+        sisnr_num = (y**2).sum(-1)
+        snr = (10 * torch.log10(sisnr_num / err.clamp(min=1e-9))).mean().item()
+    model.train()
+    return {"mel_distance": mel, "snr_db": snr}
+
+
+def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig) -> dict:
+    """Trains (or resumes) a codec into ``out_dir``; returns the card it writes."""
+    import torch
+    from tqdm import tqdm
+
+    from v2a_jax.codec._torchaudio_compat import import_encodec
+    from v2a_jax.codec.training.balancer import Balancer
+    from v2a_jax.codec.training.losses import (
+        MultiScaleMelLoss,
+        feature_matching,
+        hinge_discriminator_loss,
+        hinge_generator_loss,
+        waveform_l1,
+    )
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    import_encodec()  # installs the torchaudio stand-in where the real one cannot load
+    from encodec import msstftd
+
+    model = build_encodec_model(codec_config)
+    disc = msstftd.MultiScaleSTFTDiscriminator(filters=16)
+    opt_g = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.9))
+    opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr, betas=(0.5, 0.9))
+    data = AudioCrops(codec_config.sample_rate, cfg.segment_s, cfg.seed, cfg.wav_dir, cfg.pool_size)
+    eval_batch = AudioCrops(
+        codec_config.sample_rate, cfg.segment_s, cfg.seed + 1, pool_size=cfg.pool_size
+    ).batch(cfg.num_eval_clips)
+    state_path = out / "train_state.pt"
+    step, history, elapsed = 0, [], 0.0
+    if state_path.exists():
+        state = torch.load(state_path, weights_only=True)
+        model.load_state_dict(state["model"])
+        disc.load_state_dict(state["disc"])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+        step, history, elapsed = state["step"], json.loads(state["history"]), state["elapsed"]
+        data.rng = np.random.default_rng([cfg.seed, step])
+        print(f"resumed from {state_path} at step {step}")
+    mel_loss = MultiScaleMelLoss(codec_config.sample_rate)
+    balancer = Balancer({k: v for k, v in cfg.weights.items()})
+    model.train()
+
+    def save():
+        state = {"model": model.state_dict(), "disc": disc.state_dict(),
+                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "step": step,
+                 "history": json.dumps(history), "elapsed": elapsed}  # fmt: skip
+        with atomic_path(state_path) as tmp:
+            torch.save(state, tmp)
+        card = {"codec_config": codec_config.to_dict(), "train_config": dataclasses.asdict(cfg),
+                "steps": step, "wall_time_s": round(elapsed, 1),
+                "data": f"SyncScenes training seeds [0, {cfg.pool_size}), random crops"
+                + (f" + wavs from {cfg.wav_dir}" if cfg.wav_dir else ""),
+                "history": history}  # fmt: skip
+        save_codec(model, out / "codec", codec_config, card=card)
+        return card
+
+    bar = tqdm(total=cfg.steps, initial=step, desc="codec", unit="step")
+    card = None
+    while step < cfg.steps:
+        start = time.perf_counter()
+        y = torch.from_numpy(data.batch(cfg.batch_size))
+        emb = model.encoder(y)
+        if step < cfg.warmup_steps:
+            q, commit = emb, torch.zeros(())
+        else:
+            result = model.quantizer(emb, model.frame_rate, model.bandwidth)
+            q, commit = result.quantized, result.penalty
+        x = model.decoder(q)[..., : y.shape[-1]]
+        losses = {"l1": waveform_l1(x, y), "mel": mel_loss(x, y)}
+        if step >= cfg.adv_start:
+            fake_logits, fake_fmaps = disc(x)
+            _, real_fmaps = disc(y)
+            losses["adv"] = hinge_generator_loss(fake_logits)
+            losses["feat"] = feature_matching(real_fmaps, fake_fmaps)
+        opt_g.zero_grad()
+        if commit.requires_grad:
+            commit.backward(retain_graph=True)
+        balancer.backward(losses, x)
+        opt_g.step()
+        if step >= cfg.adv_start:
+            real_logits, _ = disc(y)
+            fake_logits, _ = disc(x.detach())
+            opt_d.zero_grad()
+            hinge_discriminator_loss(real_logits, fake_logits).backward()
+            opt_d.step()
+        if not all(torch.isfinite(v) for v in losses.values()):
+            raise FloatingPointError(f"non-finite codec loss at step {step}: {losses}")
+        step += 1
+        elapsed += time.perf_counter() - start
+        bar.update(1)
+        bar.set_postfix(mel=f"{losses['mel'].item():.3f}")
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            metrics = _eval_metrics(model, eval_batch, codec_config.sample_rate)
+            train = {f"train_{k}": round(v.item(), 5) for k, v in losses.items()}
+            history.append({"step": step, "wall_time_s": round(elapsed, 1), **metrics, **train})
+            tqdm.write(json.dumps(history[-1]))
+        if step % cfg.save_every == 0 or step == cfg.steps:
+            card = save()
+    bar.close()
+    return card if card is not None else save()
