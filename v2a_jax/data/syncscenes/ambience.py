@@ -1,89 +1,104 @@
-"""Background layers: visible ambiences (rain, water, wind) and prompt-only ones (music, hum).
+"""Visible ambiences: what the weather is (shared by picture and sound) and how it sounds.
 
-Noise is shaped in the frequency domain (one rFFT per layer) so a 10 s layer costs milliseconds.
-Each layer is float32 [S] at a fixed RMS below the foreground events.
+``Weather`` holds the few numbers both sides use: rain intensity (streak density and loudness),
+the wind's gust curve (particle speed and loudness follow it at every moment) and the water's flow
+(wave speed and gurgle rate). Sounds are float32 [S] at an RMS well below the foreground events:
+
+- rain: bright noise plus droplet ticks (impulses through short high resonances);
+- water: low-passed noise, modulated by a gurgle curve, plus rising-pitch bubbles;
+- wind: band-passed noise whose loudness and whistle follow the gusts.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 import numpy as np
 
+from v2a_jax.data.syncscenes.dsp import band, resonator, smooth_curve, spectral_noise, to_rms
 
-def shaped_noise(rng, n, sample_rate, lo_hz, hi_hz, tilt=0.0):
-    """White noise band-limited to [lo_hz, hi_hz] with a spectral tilt (dB per octave)."""
-    spec = np.fft.rfft(rng.standard_normal(n))
-    f = np.fft.rfftfreq(n, 1 / sample_rate)
-    gain = ((f >= lo_hz) & (f <= hi_hz)).astype(np.float64)
-    if tilt:
-        gain *= (np.maximum(f, lo_hz) / max(lo_hz, 1.0)) ** (tilt / 6.02)
-    return np.fft.irfft(spec * gain, n)
+CURVE_RATE_HZ = 200  # slow curves are evaluated at this rate, then interpolated to audio rate
 
 
-def _rms_to(x, rms):
-    return (x * (rms / (np.sqrt(np.mean(x**2)) + 1e-12))).astype(np.float32)
+@dataclasses.dataclass
+class Weather:
+    """Ambience parameters shared by the sound and the picture."""
+
+    rain: float  # intensity in [0.3, 1]
+    gust: Callable[[np.ndarray], np.ndarray]  # seconds [N] -> wind strength [N] in [0, 1]
+    flow: float  # water flow speed factor in [0.5, 1.3]
+    wind_dir: float  # +1 blows to the right, -1 to the left
 
 
-def make_gust(rng):
-    """A slow wind-strength curve, seconds [N] -> (0, 1], shared by the wind's sight and sound."""
-    freqs, phases = rng.uniform(0.15, 0.6, 2), rng.uniform(0, 2 * np.pi, 2)
-
-    def gust(t):
-        s = sum(np.sin(2 * np.pi * f * t + p) for f, p in zip(freqs, phases, strict=True))
-        return 0.55 + 0.45 * s / 2
-
-    return gust
+def sample_weather(rng: np.random.Generator, duration_s: float) -> Weather:
+    """Draws the weather; always the same draws, whichever ambiences the clip shows."""
+    rain = float(rng.uniform(0.3, 1.0))
+    gust = smooth_curve(rng, duration_s + 1.0, rate_hz=0.3, n_points_per_s=1.5)
+    flow = float(rng.uniform(0.5, 1.3))
+    return Weather(rain, gust, flow, float(rng.choice([-1.0, 1.0])))
 
 
-def rain(rng, n, sample_rate):
-    hiss = shaped_noise(rng, n, sample_rate, 1500, 7000, tilt=-2)
-    drops = np.zeros(n)
-    count = int(rng.uniform(60, 140) * n / sample_rate)
-    idx = rng.integers(0, n - 200, count)
-    tick = np.exp(-np.arange(200) / 25.0) * np.sin(2 * np.pi * 3000 * np.arange(200) / sample_rate)
-    for i, a in zip(idx, rng.uniform(0.2, 1.0, count), strict=True):
-        drops[i : i + 200] += a * tick
-    return _rms_to(_rms_to(hiss, 1.0) + 0.6 * _rms_to(drops, 1.0), 0.035)
-
-
-def water(rng, n, sample_rate):
+def _slow(curve: Callable[[np.ndarray], np.ndarray], n: int, sample_rate: int) -> np.ndarray:
+    """A slow curve at audio rate [n], evaluated coarsely and interpolated (it has no highs)."""
     t = np.arange(n) / sample_rate
-    body = shaped_noise(rng, n, sample_rate, 80, 900, tilt=-3)
-    body *= 0.7 + 0.3 * np.sin(2 * np.pi * rng.uniform(0.5, 1.5) * t + rng.uniform(0, 6))
-    bubbles = np.zeros(n)
-    length = int(0.03 * sample_rate)
-    tb = np.arange(length) / sample_rate
-    for i in rng.integers(0, n - length, int(8 * n / sample_rate)):
-        f = rng.uniform(300, 900)
-        bubbles[i : i + length] += np.sin(2 * np.pi * f * tb * (1 + 8 * tb)) * np.exp(-tb / 0.008)
-    return _rms_to(_rms_to(body, 1.0) + 0.3 * _rms_to(bubbles, 1.0), 0.04)
+    grid = np.arange(int(n / sample_rate * CURVE_RATE_HZ) + 2) / CURVE_RATE_HZ
+    return np.interp(t, grid, curve(grid)).astype(np.float32)
 
 
-def wind(rng, n, sample_rate, gust):
-    t = np.arange(n) / sample_rate
-    body = shaped_noise(rng, n, sample_rate, 250, 1600, tilt=-4)
-    return _rms_to(body * gust(t) ** 2, 0.035)
+def rain_sound(rng: np.random.Generator, n: int, sample_rate: int, weather: Weather) -> np.ndarray:
+    """Rain: bright hiss and droplet ticks, louder and denser with intensity. float32 [n]."""
+    nyq = sample_rate / 2
+    hiss = spectral_noise(
+        rng, n, sample_rate, lambda f: band(f, 900.0, min(7000.0, 0.8 * nyq), 2) / (1 + f / 8000)
+    )
+    rate = 40 + 120 * weather.rain  # droplets per second
+    count = rng.poisson(rate * n / sample_rate)
+    where = rng.integers(0, n, count)
+    amps = rng.uniform(0.1, 1.0, count) ** 2
+    ticks = np.zeros(n, np.float32)
+    for group in range(3):  # three droplet sizes, each ringing at its own pitch
+        imp = np.zeros(n, np.float32)
+        sel = where[group::3]
+        np.add.at(imp, sel, amps[group::3])
+        freq = min(rng.uniform(1800.0, 5500.0), 0.4 * sample_rate)
+        ticks += resonator(imp, freq, rng.uniform(0.002, 0.005), sample_rate)
+    mix = hiss + 0.8 * to_rms(ticks, 1.0)
+    return to_rms(mix, 0.02 + 0.03 * weather.rain)
 
 
-def music(rng, n, sample_rate):
-    """A melody in a pentatonic scale: triangle-ish notes with soft attacks (not event-like)."""
-    root = rng.choice([220.0, 246.9, 261.6, 293.7])
-    scale = root * 2 ** (np.array([0, 2, 4, 7, 9, 12, 14]) / 12)
-    out = np.zeros(n)
-    start = 0
-    while start < n:
-        length = int(rng.choice([0.25, 0.375, 0.5]) * sample_rate)
-        tt = np.arange(min(length, n - start)) / sample_rate
-        f = rng.choice(scale)
-        tone = np.sin(2 * np.pi * f * tt) + 0.3 * np.sin(6 * np.pi * f * tt) / 3
-        env = np.minimum(1.0, tt / 0.03) * np.exp(-tt / 0.35)
-        out[start : start + len(tt)] += tone * env
-        start += length
-    return _rms_to(out, 0.04)
+def water_sound(rng: np.random.Generator, n: int, sample_rate: int, weather: Weather) -> np.ndarray:
+    """Flowing water: low-passed noise under a gurgle curve, with bubbles. float32 [n]."""
+    body = spectral_noise(rng, n, sample_rate, lambda f: band(f, 60.0, 650.0, 2))
+    gurgle = smooth_curve(rng, n / sample_rate + 1, rate_hz=2.5 * weather.flow, n_points_per_s=8)
+    body *= 0.45 + 0.55 * _slow(gurgle, n, sample_rate)
+    bubbles = np.zeros(n, np.float32)
+    length = int(0.04 * sample_rate)
+    t = np.arange(length, dtype=np.float32) / sample_rate
+    kernels = []
+    for _ in range(6):  # a few bubble sizes, reused: a bubble's pitch rises as it closes
+        f0, tau, sweep = rng.uniform(350, 1300), rng.uniform(0.004, 0.012), rng.uniform(20, 80)
+        kernels.append(np.sin(2 * np.pi * f0 * (t + 0.5 * sweep * t * t)) * np.exp(-t / tau))
+    count = rng.poisson((8 + 14 * weather.flow) * n / sample_rate)
+    for start, k, a in zip(
+        rng.integers(0, max(1, n - length), count),
+        rng.integers(0, len(kernels), count),
+        rng.uniform(0.3, 1.0, count),
+        strict=True,
+    ):
+        bubbles[start : start + length] += a * kernels[k][: n - start]
+    mix = body + 0.6 * to_rms(bubbles, 1.0) if count else body
+    return to_rms(mix, 0.025 + 0.015 * weather.flow)
 
 
-def hum(rng, n, sample_rate):
-    t = np.arange(n) / sample_rate
-    f0 = rng.choice([50.0, 60.0])
-    amps = rng.uniform(0.3, 1.0, 6) * np.array([1.0, 0.8, 0.6, 0.5, 0.35, 0.25])
-    out = sum(a * np.sin(2 * np.pi * f0 * (k + 1) * t) for k, a in enumerate(amps))
-    return _rms_to(out, 0.03)
+def wind_sound(rng: np.random.Generator, n: int, sample_rate: int, weather: Weather) -> np.ndarray:
+    """Wind: band-passed noise, loud in gusts, with a faint whistle on the strongest. [n]."""
+    centre = rng.uniform(250.0, 600.0)
+    body = spectral_noise(rng, n, sample_rate, lambda f: band(f, centre / 1.8, centre * 1.8, 2))
+    whistle = spectral_noise(rng, n, sample_rate, lambda f: band(f, centre * 2.2, centre * 2.6, 4))
+    gust = _slow(weather.gust, n, sample_rate)
+    mix = body * (0.12 + 0.88 * gust**1.5) + 0.35 * whistle * gust**3
+    return to_rms(mix, rng.uniform(0.025, 0.04))
+
+
+SOUNDS = {"rain": rain_sound, "water": water_sound, "wind": wind_sound}

@@ -1,86 +1,138 @@
-"""Captions from a clip's annotation, in varied phrasings (templates x synonyms), seeded."""
+"""Captions from a clip's annotation, in varied phrasings: templates x synonyms, seeded.
+
+Every caption names every label of the clip (each sounding material, each ambience, each
+prompt-only layer), so the prompt carries what the picture cannot show. ``KEYWORDS[label]`` are
+the words any phrase for that label contains (the tests check captions with them).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-MATERIAL_WORDS = {
-    "metal": ("metal", "metallic", "steel"),
-    "wood": ("wooden", "wood", "timber"),
-    "glass": ("glass", "glassy", "crystal glass"),
-    "drum": ("drum", "drum-skin", "tom drum"),
-    "rubber": ("rubber", "rubbery", "bouncy rubber"),
-    "beep": ("electronic beep", "beeping", "bleeping"),
+KEYWORDS: dict[str, tuple[str, ...]] = {
+    "metal": ("metal", "steel"),
+    "wood": ("wood", "timber"),
+    "glass": ("glass", "crystal"),
+    "drum": ("drum", "tom-tom"),
+    "rubber": ("rubber",),
+    "beep": ("beep", "bleep"),
+    "rain": ("rain", "drizzle"),
+    "water": ("water", "stream", "brook"),
+    "wind": ("wind", "breeze"),
+    "music": ("music", "melody", "tune"),
+    "hum": ("hum", "buzz"),
 }
-SHAPE_WORDS = {
-    "circle": ("ball", "sphere"),
-    "square": ("block", "cube"),
-    "triangle": ("prism", "wedge"),
-    "disc": ("drumhead", "drum pad"),
-    "box": ("box", "gadget"),
+# Object noun phrases by material; "{c} " is the colour (or nothing).
+NOUNS: dict[str, tuple[str, ...]] = {
+    "metal": ("{c}metal ball", "{c}metallic ball", "{c}steel sphere", "{c}metal sphere"),
+    "wood": ("{c}wooden block", "{c}wood cube", "{c}timber block", "{c}block of wood"),
+    "glass": ("{c}glass prism", "{c}glass triangle", "{c}crystal wedge", "{c}triangle of glass"),
+    "drum": ("{c}drum", "{c}tom-tom", "{c}hand drum", "{c}drumhead"),
+    "rubber": ("{c}rubber ball", "{c}bouncy rubber ball", "{c}rubbery ball"),
+    "beep": ("{c}beeping box", "{c}electronic beeper", "{c}box that beeps", "{c}bleeping gadget"),
 }
-MOTION_WORDS = {
-    "bounce": ("bouncing", "bouncing on the floor", "hitting the floor", "dropping and bouncing"),
-    "strike": ("being struck", "being hit", "being tapped", "being knocked"),
-    "flash": ("flashing", "blinking", "lighting up"),
+MOTION_WORDS: dict[str, tuple[str, ...]] = {
+    "bounce": ("bouncing", "bouncing on the floor", "hitting the floor", "dropping and bouncing",
+               "bouncing off the ground", "falling and bouncing"),
+    "strike": ("being struck", "hit by a mallet", "being hit", "struck with a mallet",
+               "being tapped", "knocked by a hammer"),
+    "flash": ("flashing", "blinking", "lighting up", "flashing on and off"),
+}  # fmt: skip
+SOUND_WORDS: dict[str, tuple[str, ...]] = {
+    "metal": ("metal clangs", "metallic clinks", "ringing steel hits"),
+    "wood": ("wooden knocks", "wood clacks", "hollow wooden thunks"),
+    "glass": ("glass clinks", "glassy tings", "crystal chimes"),
+    "drum": ("drum hits", "drum thumps", "tom-tom beats"),
+    "rubber": ("rubber thuds", "dull rubber bounces", "rubbery thumps"),
+    "beep": ("electronic beeps", "short bleeps", "beeping tones"),
 }
-LAYER_WORDS = {
-    "rain": ("rain", "rainfall", "a rain shower", "drizzling rain"),
-    "water": ("flowing water", "a stream of water", "running water", "a babbling water stream"),
-    "wind": ("wind", "a gusty wind", "blowing wind", "gusts of wind"),
-    "music": ("music", "a melody", "a gentle music tune", "soft background music"),
-    "hum": ("an electrical hum", "a buzzing electric hum", "mains hum", "a low electric hum"),
+LAYER_WORDS: dict[str, tuple[str, ...]] = {
+    "rain": ("rain", "rainfall", "drizzle", "a rain shower", "pouring rain", "falling raindrops"),
+    "water": ("flowing water", "a stream", "running water", "a babbling brook", "rushing water"),
+    "wind": ("wind", "gusts of wind", "a gusty breeze", "howling wind", "blowing wind"),
+    "music": ("music", "a melody", "a tune", "soft background music", "a gentle melody"),
+    "hum": (
+        "an electrical hum",
+        "buzzing",
+        "mains hum",
+        "a low electric buzz",
+        "a transformer hum",
+    ),
 }
-TEMPLATES = (
-    "{objects}{with_layers}.",
-    "The sound of {objects}{and_layers}.",
-    "A scene with {objects}{with_layers}.",
-    "Foley: {objects}{plus_layers}.",
-    "{Layers_over}{objects}.",
-    "We hear {objects}{and_layers}.",
-)
 
 
-def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
+def _pick(rng: np.random.Generator, options) -> str:
     return options[int(rng.integers(len(options)))]
 
 
 def _join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
+    if len(items) <= 2:
+        return " and ".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def object_phrase(rng, material: str, shape: str, motion: str) -> str:
-    adjective = _pick(rng, MATERIAL_WORDS[material])
-    article = "an" if adjective[0] in "aeiou" else "a"
-    return (
-        f"{article} {adjective} {_pick(rng, SHAPE_WORDS[shape])} {_pick(rng, MOTION_WORDS[motion])}"
-    )
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
-def make_captions(rng: np.random.Generator, annotation: dict, num: int = 6) -> list[str]:
-    """``num`` captions, each naming every object's material and every ambience and prompt layer."""
-    captions = []
-    for i in range(num):
-        objs = _join(
-            [
-                object_phrase(rng, o["material"], o["shape"], o["motion"])
-                for o in annotation["objects"]
-            ]
-        )
-        layers = [
-            _pick(rng, LAYER_WORDS[n])
-            for n in annotation["ambiences"] + annotation["prompt_layers"]
-        ]
-        layer_text = _join(layers)
-        fields = {
-            "objects": objs,
-            "with_layers": f", with {layer_text} in the background" if layers else "",
-            "and_layers": f", and {layer_text}" if layers else "",
-            "plus_layers": f"; background: {layer_text}" if layers else "",
-            "Layers_over": f"{layer_text[:1].upper()}{layer_text[1:]} over " if layers else "",
-        }
-        text = TEMPLATES[i % len(TEMPLATES)].format(**fields)
-        captions.append(text[:1].upper() + text[1:])
-    return captions
+def _article(phrase: str) -> str:
+    return ("an " if phrase[0] in "aeiou" else "a ") + phrase
+
+
+def _object(rng, obj: dict) -> str:
+    colour = obj["color"] + " " if rng.random() < 0.6 else ""
+    noun = _pick(rng, NOUNS[obj["material"]]).format(c=colour)
+    return f"{_article(noun)} {_pick(rng, MOTION_WORDS[obj['motion']])}"
+
+
+def make_captions(rng: np.random.Generator, annotation: dict) -> list[str]:
+    """Six captions, one per template in a seeded order, each naming every label.
+
+    Args:
+        annotation: needs ``objects`` (sounding ones), ``ambiences`` and ``prompt_layers``.
+    """
+    objects = annotation["objects"]
+    ambiences, prompts = annotation["ambiences"], annotation["prompt_layers"]
+
+    def objs():
+        return _join([_object(rng, o) for o in objects])
+
+    def layers(names):
+        return _join([_pick(rng, LAYER_WORDS[n]) for n in names])
+
+    def amb(lead):
+        return f"{lead}{layers(ambiences)}" if ambiences else ""
+
+    def prompt(lead):
+        return f"{lead}{layers(prompts)}" if prompts else ""
+
+    def amb_tail():
+        return " in the background" if ambiences else ""
+
+    def prompt_tail(text=" can be heard"):
+        return text if prompts else ""
+
+    materials = list(dict.fromkeys(o["material"] for o in objects))
+    templates = [
+        lambda: f"{_capital(objs())}{amb(', with ')}{amb_tail()}{prompt(', accompanied by ')}.",
+        lambda: f"The sound of {objs()}{amb(' amid ')}{prompt('; ')}{prompt_tail()}.",
+        lambda: (
+            (f"{_capital(layers(ambiences))}: " if ambiences else "A quiet scene: ")
+            + f"{objs()}{prompt(', over ')}."
+        ),
+        lambda: ", ".join(
+            [_pick(rng, SOUND_WORDS[m]) for m in materials]
+            + [_pick(rng, LAYER_WORDS[n]) for n in ambiences + prompts]
+        ),
+        lambda: (
+            f"We hear {objs()}{amb('; behind it all, ')}"
+            + f"{prompt(', with ')}{prompt_tail(' in the mix')}."
+        ),
+        lambda: (
+            f"Foley of {_join([_pick(rng, SOUND_WORDS[m]) for m in materials])}"
+            + f", in sync with the picture{amb('; ')}{prompt(', plus ')}."
+        ),
+    ]
+
+    order = rng.permutation(len(templates))
+    return [_capital(templates[i]()) for i in order]

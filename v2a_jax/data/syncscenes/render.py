@@ -1,4 +1,7 @@
-"""render_clip: one SyncScenes clip (frames, audio, stems, annotation) from a seed."""
+"""render_clip: one SyncScenes clip (frames, audio, stems, annotation) from a seed.
+
+Legend: F frames, H x W pixels, S audio samples, L layers (``LAYER_NAMES``), E events.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +9,29 @@ import dataclasses
 
 import numpy as np
 
-from v2a_jax.data.syncscenes import ambience
+from v2a_jax.data.syncscenes import ambience, prompt_layers
 from v2a_jax.data.syncscenes.captions import make_captions
 from v2a_jax.data.syncscenes.config import SceneConfig
-from v2a_jax.data.syncscenes.constants import APPEARANCE, LAYER_NAMES
-from v2a_jax.data.syncscenes.draw import draw_frames
-from v2a_jax.data.syncscenes.materials import material_kernel, place_events
-from v2a_jax.data.syncscenes.scene import sample_scene
+from v2a_jax.data.syncscenes.constants import LAYER_NAMES, MATERIALS
+from v2a_jax.data.syncscenes.draw import draw_frames, event_frame
+from v2a_jax.data.syncscenes.scene import Scene, sample_scene
 
-PEAK = 0.9  # the mix is scaled down (never up) so its peak stays below this
+PEAK = 0.9  # the mix is scaled so its peak is this; the stems get the same gain
+# Independent random streams per concern: drawing frames differently leaves the sounds as they are.
+_STREAMS = ("scene", "weather", "look", "captions") + LAYER_NAMES[1:]
 
 
 @dataclasses.dataclass
 class Clip:
-    """One clip. Legend: F frames, H, W pixels, S samples, L layers (``LAYER_NAMES``).
+    """One clip.
 
     Attributes:
-        frames: uint8 [F, H, W, 3] RGB; frame i shows time i / fps.
+        clip_id: ``f"syncscenes-{seed:07d}"``.
+        seed: the seed it was rendered from.
+        frames: uint8 [F, H, W, 3] RGB; frame i covers [i / fps, (i + 1) / fps).
         audio: float32 [S] mono mix; equals ``stems.sum(0)``.
         stems: float32 [L, S]: foreground, each ambience, each prompt-only layer (zeros if absent).
-        annotation: JSON-serializable ground truth (events, objects, layers, labels, captions).
+        annotation: JSON-serializable ground truth (objects, events, layers, labels, captions).
     """
 
     clip_id: str
@@ -37,74 +43,88 @@ class Clip:
 
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
-    # Independent streams per concern, so a change to how frames are drawn leaves sounds unchanged.
-    names = ("scene", "sound", "layers", "draw", "captions")
-    return {n: np.random.default_rng([seed, i]) for i, n in enumerate(names)}
+    return {name: np.random.default_rng([seed, i]) for i, name in enumerate(_STREAMS)}
 
 
-def render_clip(seed: int, config: SceneConfig | None = None) -> Clip:
-    """Renders the clip of ``seed`` (default ``SceneConfig()``); deterministic in (seed, config)."""
-    config = SceneConfig() if config is None else config
-    config.validate()
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+def scene_for(seed: int, config: SceneConfig | None = None) -> tuple[Scene, ambience.Weather]:
+    """The scene and weather ``render_clip(seed, config)`` renders (for tests and tools)."""
+    cfg = SceneConfig() if config is None else config
     rng = _streams(seed)
-    scene = sample_scene(rng["scene"], config)
-    sr, n = config.sample_rate, config.num_samples
-    stems = np.zeros((len(LAYER_NAMES), n), np.float32)
+    return sample_scene(rng["scene"], cfg), ambience.sample_weather(rng["weather"], cfg.duration_s)
 
-    events, objects = [], []
+
+def _annotation(seed: int, scene: Scene, cfg: SceneConfig) -> dict:
+    """The clip's ground truth, JSON-serializable (captions are added by the caller)."""
+    sr = cfg.sample_rate
+    objects, events = [], []
     for obj in scene.objects:
-        shape, colour, _ = APPEARANCE[obj.material]
-        kernel = material_kernel(obj.material, rng["sound"], sr, obj.flash_s)
-        samples = np.round(obj.event_times * sr).astype(int)
-        stems[0] += place_events(kernel, samples, obj.gains, n)
         objects.append(
-            {"index": obj.index, "material": obj.material, "shape": shape, "color": colour,
-             "motion": obj.motion, "x": round(obj.x, 2)}
+            {"index": obj.index, "material": obj.material, "shape": obj.shape, "color": obj.color,
+             "motion": obj.motion_kind, "x_px": round(float(obj.x), 3),
+             "size_px": round(float(obj.half_h), 3), **obj.timbre.to_json(),
+             **obj.motion.to_json()}
         )  # fmt: skip
-        for s, g in zip(samples, obj.gains, strict=True):
+        for s, g in zip(obj.event_samples.tolist(), obj.gains.tolist(), strict=True):
             events.append(
-                {"time_s": s / sr, "sample": int(s), "frame": min(round(s / sr * config.fps),
-                 config.num_frames - 1), "object": obj.index, "material": obj.material,
-                 "kind": obj.motion, "gain": round(float(g), 4)}
+                {"time_s": s / sr, "sample": s, "frame": event_frame(s, cfg), "object": obj.index,
+                 "material": obj.material, "kind": obj.motion_kind, "gain": round(g, 4)}
             )  # fmt: skip
-    events.sort(key=lambda e: e["sample"])
-    stems[0] *= 0.6
-
-    gust = ambience.make_gust(rng["layers"])
-    makers = {
-        "rain": lambda r: ambience.rain(r, n, sr),
-        "water": lambda r: ambience.water(r, n, sr),
-        "wind": lambda r: ambience.wind(r, n, sr, gust),
-        "music": lambda r: ambience.music(r, n, sr),
-        "hum": lambda r: ambience.hum(r, n, sr),
-    }
-    for name in scene.ambiences + scene.prompt_layers:
-        stems[LAYER_NAMES.index(name)] = makers[name](rng["layers"])
-
-    peak = np.abs(stems.sum(0)).max()
-    if peak > PEAK:
-        stems *= PEAK / peak
-    frames = draw_frames(scene, config, rng["draw"], gust)
-
-    sounding = sorted({o["material"] for o in objects}, key=lambda m: list(APPEARANCE).index(m))
-    annotation = {
+    events.sort(key=lambda e: (e["sample"], e["object"]))
+    sounding = {o["material"] for o in objects}
+    return {
         "clip_id": f"syncscenes-{seed:07d}",
         "seed": int(seed),
-        "duration_s": float(config.duration_s),
-        "fps": float(config.fps),
+        "duration_s": float(cfg.duration_s),
+        "fps": float(cfg.fps),
         "sample_rate": int(sr),
-        "num_frames": int(config.num_frames),
-        "num_samples": int(n),
-        "height": int(config.height),
-        "width": int(config.width),
+        "num_frames": int(cfg.num_frames),
+        "num_samples": int(cfg.num_samples),
+        "height": int(cfg.height),
+        "width": int(cfg.width),
         "objects": objects,
         "events": events,
         "ambiences": list(scene.ambiences),
         "prompt_layers": list(scene.prompt_layers),
-        "labels": sounding + list(scene.ambiences) + list(scene.prompt_layers),
+        "labels": [m for m in MATERIALS if m in sounding] + scene.ambiences + scene.prompt_layers,
+        "captions": [],
         "stem_names": list(LAYER_NAMES),
     }
+
+
+def render_clip(seed: int, config: SceneConfig | None = None) -> Clip:
+    """Renders the clip of ``seed``; a pure function of (seed, config).
+
+    Args:
+        seed: any integer >= 0.
+        config: sizes, rates and odds; ``SceneConfig()`` when None.
+
+    Returns:
+        The clip; its audio peaks at ``PEAK``.
+
+    Raises:
+        ValueError: a bad config value (naming the field) or a negative seed.
+    """
+    cfg = SceneConfig() if config is None else config
+    cfg.validate()
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    seed = int(seed)
+    rng = _streams(seed)
+    scene, weather = scene_for(seed, cfg)
+
+    n, sr = cfg.num_samples, cfg.sample_rate
+    stems = np.zeros((len(LAYER_NAMES), n), np.float32)
+    stems[0] = scene.foreground
+    for name in scene.ambiences:
+        stems[LAYER_NAMES.index(name)] = ambience.SOUNDS[name](rng[name], n, sr, weather)
+    for name in scene.prompt_layers:
+        stems[LAYER_NAMES.index(name)] = prompt_layers.SOUNDS[name](rng[name], n, sr)
+    audio = stems.sum(0)
+    gain = np.float32(PEAK / max(float(np.abs(audio).max()), 1e-6))
+    stems *= gain
+    audio = stems.sum(0)  # re-summed, so audio == stems.sum(0) exactly
+
+    frames = draw_frames(scene, cfg, weather, rng["look"])
+    annotation = _annotation(seed, scene, cfg)
     annotation["captions"] = make_captions(rng["captions"], annotation)
-    return Clip(annotation["clip_id"], int(seed), frames, stems.sum(0), stems, annotation)
+    return Clip(annotation["clip_id"], seed, frames, audio, stems, annotation)
