@@ -23,3 +23,15 @@ def test_train_export_and_resume(tmp_path):
     assert card["steps"] == 9 and [h["step"] for h in card["history"]] == [3, 6, 9]
     saved = json.loads((tmp_path / "codec" / "codec.json").read_text())
     assert saved  # the exported folder carries its config
+
+
+def test_warmup_evaluation_leaves_the_codebooks_uninitialised(tmp_path):
+    """k-means must see the warmed-up latent, so evaluating during warm-up must not init it."""
+    from safetensors.numpy import load_file
+
+    cfg = TrainConfig(steps=2, batch_size=2, segment_s=0.25, warmup_steps=5, eval_every=1,
+                      save_every=2, num_eval_clips=2, pool_size=2)  # fmt: skip
+    train_codec(tmp_path, CodecConfig(kmeans_iters=2), cfg)
+    weights = load_file(tmp_path / "codec" / "codec.safetensors")
+    inited = [v for k, v in weights.items() if k.endswith("_codebook.inited")]
+    assert inited and all(float(v.reshape(-1)[0]) == 0.0 for v in inited)

@@ -71,7 +71,12 @@ class AudioCrops:
         return out
 
 
-def _eval_metrics(model, batch_bcs, sample_rate):
+def _eval_metrics(model, batch_bcs, sample_rate, quantize: bool):
+    """Mel distance and SNR of reconstructions of a fixed batch.
+
+    During warm-up the quantizer is bypassed here too: its first call k-means-initialises the
+    codebooks, which must happen on the warmed-up latent, not on an early evaluation batch.
+    """
     import torch
 
     from v2a_jax.codec.training.losses import MultiScaleMelLoss
@@ -80,7 +85,7 @@ def _eval_metrics(model, batch_bcs, sample_rate):
     with torch.no_grad():
         y = torch.from_numpy(batch_bcs)
         emb = model.encoder(y)
-        q = model.quantizer(emb, model.frame_rate, model.bandwidth).quantized
+        q = model.quantizer(emb, model.frame_rate, model.bandwidth).quantized if quantize else emb
         x = model.decoder(q)[..., : y.shape[-1]]
         mel = MultiScaleMelLoss(sample_rate)(x, y).item()
         err = ((x - y) ** 2).sum(-1)
@@ -184,7 +189,9 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
         bar.update(1)
         bar.set_postfix(mel=f"{losses['mel'].item():.3f}")
         if step % cfg.eval_every == 0 or step == cfg.steps:
-            metrics = _eval_metrics(model, eval_batch, codec_config.sample_rate)
+            quantized = step > cfg.warmup_steps
+            metrics = _eval_metrics(model, eval_batch, codec_config.sample_rate, quantized)
+            metrics["quantized"] = quantized
             train = {f"train_{k}": round(v.item(), 5) for k, v in losses.items()}
             history.append({"step": step, "wall_time_s": round(elapsed, 1), **metrics, **train})
             tqdm.write(json.dumps(history[-1]))
