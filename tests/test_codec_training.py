@@ -35,3 +35,30 @@ def test_warmup_evaluation_leaves_the_codebooks_uninitialised(tmp_path):
     weights = load_file(tmp_path / "codec" / "codec.safetensors")
     inited = [v for k, v in weights.items() if k.endswith("_codebook.inited")]
     assert inited and all(float(v.reshape(-1)[0]) == 0.0 for v in inited)
+
+
+def test_cli_reconstructs_each_clip_to_its_exact_length(tmp_path):
+    from v2a_jax.cli import main
+    from v2a_jax.io.audio import read_wav
+
+    data = tmp_path / "data"
+    assert main(["data", "build", "syncscenes", "--data-dir", str(data), "--num-train", "0",
+                 "--num-validation", "0", "--num-test", "2", "--duration", "1.3"]) == 0  # fmt: skip
+    folder = tmp_path / "codec"
+    Codec.from_config(CodecConfig(), seed=0).save(folder)
+    out = tmp_path / "rec"
+    code = main(["codec", "reconstruct", "--data-dir", str(data), "--codec", str(folder),
+                 "--out", str(out)])  # fmt: skip
+    assert code == 0
+    wavs = sorted(out.glob("*.wav"))
+    assert [w.stem for w in wavs] == ["syncscenes-1100000", "syncscenes-1100001"]
+    for wav in wavs:
+        audio, sr = read_wav(wav)
+        assert sr == 16000 and audio.shape == (round(1.3 * 16000),)
+
+
+def test_cli_reconstruct_without_a_shipped_default_says_where_it_looked(tmp_path, capsys):
+    from v2a_jax.cli import main
+
+    code = main(["codec", "reconstruct", "--data-dir", str(tmp_path), "--out", str(tmp_path)])
+    assert code == 2 and "default" in capsys.readouterr().err

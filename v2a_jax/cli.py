@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ("v2a_jax.commands.data",)
+COMMAND_MODULES = ("v2a_jax.commands.data", "v2a_jax.commands.codec")
 
 
 class UserError(Exception):

@@ -116,7 +116,10 @@ class SyncScenes(tfds.core.GeneratorBasedBuilder):
     def _split_generators(self, dl_manager):
         del dl_manager  # Nothing to download: every clip is rendered from its seed.
         seeds = self.builder_config.seeds()
-        return {split: self._generate_examples(seeds[split]) for split in splits.SPLITS}
+        if not any(len(seeds[s]) for s in splits.SPLITS):
+            raise ValueError("a SyncScenes build needs at least one clip in some split")
+        # TFDS cannot write an empty split: a split asked for with 0 clips is left out.
+        return {s: self._generate_examples(seeds[s]) for s in splits.SPLITS if len(seeds[s])}
 
     def _generate_examples(self, seeds: range):
         scene = self.builder_config.scene_config()

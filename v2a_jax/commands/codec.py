@@ -1,0 +1,53 @@
+"""``v2a codec``: train the project's codec; reconstruct a data set's clips through a codec."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    codec = subparsers.add_parser("codec", help="train a codec or reconstruct clips through one")
+    sub = codec.add_subparsers(dest="codec_command", required=True)
+
+    train = sub.add_parser("train", help="train the project's codec (resumes from --out)")
+    train.add_argument("--out", required=True, help="work dir: train_state.pt and codec/")
+    from v2a_jax.codec.training.loop import TrainConfig
+
+    for field in dataclasses.fields(TrainConfig):
+        if field.name != "weights":
+            kind = type(field.default) if field.default is not None else str
+            train.add_argument(
+                f"--{field.name.replace('_', '-')}", type=kind, default=field.default
+            )
+    train.add_argument("--n-q", type=int, default=4, help="codebooks K (4-8)")
+    train.set_defaults(func=_train)
+
+    rec = sub.add_parser("reconstruct", help="<clip_id>.wav of each clip after a codec round trip")
+    rec.add_argument("--data-dir", required=True)
+    rec.add_argument("--split", default="test")
+    rec.add_argument("--codec", default="default", help="default, encodec_24khz or a folder")
+    rec.add_argument("--out", required=True)
+    rec.add_argument("--name", help="builder[/config] when the data dir holds several")
+    rec.set_defaults(func=_reconstruct)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from v2a_jax.codec.config import CodecConfig
+    from v2a_jax.codec.training.loop import TrainConfig, train_codec
+
+    names = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "weights"]
+    cfg = TrainConfig(**{n: getattr(args, n) for n in names})
+    card = train_codec(args.out, CodecConfig(n_q=args.n_q), cfg)
+    print(f"codec written to {args.out}/codec after {card['steps']} steps")
+    return 0
+
+
+def _reconstruct(args: argparse.Namespace) -> int:
+    from v2a_jax.codec import Codec
+    from v2a_jax.codec.reconstruct import reconstruct_split
+
+    codec = Codec.from_pretrained(args.codec)
+    ids = reconstruct_split(args.data_dir, args.split, codec, args.out, args.name)
+    print(f"wrote {len(ids)} reconstructions to {args.out}")
+    return 0
