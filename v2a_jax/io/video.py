@@ -1,6 +1,12 @@
-"""Video files with PyAV: probe, read (frames at a target fps and size, mono audio), write, mux.
+"""Video files with PyAV: probe, read (frames on an exact fps grid, mono audio), write, mux.
 
-Legend: F frames, H height, W width, S audio samples.
+Legend: F frames, H height, W width, C channels, S audio samples.
+
+Time 0 of a clip is the presentation time of its first video frame; its duration runs from there
+to the end of the last frame. Audio is placed on that timeline by its timestamps (so a stream that
+starts late, or has a gap, stays in sync) and fit to exactly ``round(duration_s * rate)``
+samples. ``write_video`` and ``mux_audio`` live in ``v2a_jax.io.video_write`` and are re-exported
+here.
 """
 
 from __future__ import annotations
@@ -12,16 +18,38 @@ from pathlib import Path
 import av
 import numpy as np
 
-from v2a_jax.io.atomic import atomic_path
 from v2a_jax.io.audio import fit_length, resample, to_mono
+from v2a_jax.io.container import (
+    VideoReadError,
+    audio_stream,
+    ffmpeg_reason,
+    open_input,
+    video_stream,
+)
+
+# A decoded file ending this much before its container's stated duration is truncated.
+_TRUNCATED_MIN_S, _TRUNCATED_FRACTION = 0.5, 0.1
+_INT_AUDIO_SCALE = {"u8": 128.0, "s16": 2.0**15, "s32": 2.0**31, "s64": 2.0**63}
 
 
-class VideoReadError(ValueError):
-    """A video file that cannot be read as asked; the message names the file and the problem."""
-
-
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class VideoInfo:
+    """What ``probe_video`` finds without decoding the whole file.
+
+    Attributes:
+        duration_s: first frame's start to the last frame's end.
+        fps: average frame rate (30000/1001 comes out as 29.97002997...).
+        width: displayed width (rotation metadata applied, as players do).
+        height: displayed height.
+        num_frames: video frames in the file.
+        has_audio: the file has an audio stream.
+        audio_sample_rate: that stream's rate, or None.
+        codec: the video codec's FFmpeg name (``h264``, ``vp9``, ...).
+        rotation: degrees counter-clockwise that players rotate the picture by (0, 90, 180, -90).
+        start_s: the first frame's time on the file's own timeline (usually 0); audio written
+            for this video starts there.
+    """
+
     duration_s: float
     fps: float
     width: int
@@ -29,11 +57,23 @@ class VideoInfo:
     num_frames: int
     has_audio: bool
     audio_sample_rate: int | None
+    codec: str = ""
+    rotation: int = 0
+    start_s: float = 0.0
 
 
 @dataclasses.dataclass
 class VideoClip:
-    """Decoded video: ``frames`` uint8 [F, H, W, 3] RGB at ``fps``; ``audio`` float32 [S] mono."""
+    """A decoded clip.
+
+    Attributes:
+        frames: uint8 ``[F, H, W, 3]`` RGB at ``fps``.
+        fps: frame rate of ``frames``.
+        audio: float32 ``[S]`` mono at ``sample_rate``, ``S = round(duration_s * sample_rate)``;
+            None when the file has no audio stream.
+        sample_rate: in Hz, or None without audio.
+        duration_s: the clip's duration (see the module docstring).
+    """
 
     frames: np.ndarray
     fps: float
@@ -42,83 +82,132 @@ class VideoClip:
     duration_s: float
 
 
-def _open(path: str | Path):
-    path = Path(path)
-    if not path.is_file():
-        raise VideoReadError(f"{path}: no such file (expected a video file)")
-    if path.stat().st_size == 0:
-        raise VideoReadError(f"{path}: file is empty (0 bytes), expected a video")
-    try:
-        return av.open(str(path))
-    except (av.error.FFmpegError, UnicodeDecodeError) as err:
-        raise VideoReadError(f"{path}: not a readable video container ({err})") from None
+def _average_rate(stream: av.VideoStream) -> float | None:
+    rate = stream.average_rate or stream.guessed_rate
+    return float(rate) if rate else None
 
 
-def _decode_frames(path: Path, size: tuple[int, int] | None):
-    """Decodes every video frame: (times_f seconds, frames [F, H, W, 3], native fps)."""
-    with _open(path) as container:
-        if not container.streams.video:
-            raise VideoReadError(f"{path}: has no video stream")
-        stream = container.streams.video[0]
-        native = float(stream.average_rate or stream.guessed_rate or 0) or None
-        h, w = size if size else (stream.height, stream.width)
-        times, frames = [], []
-        try:
-            for frame in container.decode(stream):
-                times.append(float(frame.time) if frame.time is not None else len(times) / native)
-                frames.append(frame.to_ndarray(format="rgb24", width=w, height=h))
-        except av.error.FFmpegError as err:
-            if not frames:
-                raise VideoReadError(f"{path}: corrupt or truncated video ({err})") from None
-    if not frames:
-        raise VideoReadError(f"{path}: video stream has no decodable frames")
-    times_f = np.asarray(times, np.float64)
-    if native is None:
-        native = (len(times) - 1) / max(times_f[-1] - times_f[0], 1e-9) if len(times) > 1 else 25.0
-    return times_f - times_f[0], np.stack(frames), native
+def _mean_fps(stated: float | None, num_frames: int, duration_s: float) -> float:
+    """Frames per second over the clip; the stream's stated rate where the two agree.
+
+    The stated rate is exact (30000/1001, not 29.9700...) for constant-rate files, but some
+    containers state a nominal rate for variable-rate video, which the count then overrides.
+    """
+    counted = num_frames / duration_s
+    if stated and abs(stated - counted) <= 0.01 * counted:
+        return stated
+    return counted
 
 
-def _decode_audio(path: Path, sample_rate: int | None) -> tuple[np.ndarray, int] | None:
-    with _open(path) as container:
-        if not container.streams.audio:
-            return None
-        stream = container.streams.audio[0]
-        chunks = []
-        try:
-            for frame in container.decode(stream):
-                chunks.append(
-                    to_mono(
-                        frame.to_ndarray().reshape(-1, frame.samples)
-                        if frame.format.is_planar
-                        else frame.to_ndarray().reshape(frame.samples, -1).T
-                    )
-                )
-        except av.error.FFmpegError as err:
-            if not chunks:
-                raise VideoReadError(f"{path}: corrupt audio stream ({err})") from None
-        rate = stream.rate
-    audio = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-    if sample_rate and sample_rate != rate:
-        audio = resample(audio, rate, sample_rate)
-        rate = sample_rate
-    return audio, int(rate)
+def _last_frame_s(starts_s: list[float], last_duration_s: float, rate: float | None) -> float:
+    """How long the last frame is shown: its own duration, else the typical spacing."""
+    if last_duration_s > 0:
+        return last_duration_s
+    if len(starts_s) > 1:
+        return float(np.median(np.diff(np.sort(starts_s))))
+    return 1.0 / rate if rate else 0.04  # one frame, no rate anywhere: one 25 fps frame
 
 
-def probe_video(path: str | Path) -> VideoInfo:
-    """Reads a video's duration, frame rate, size, frame count and audio presence."""
-    path = Path(path)
-    times_f, frames, native = _decode_frames(path, None)
-    with _open(path) as container:
-        audio_rate = container.streams.audio[0].rate if container.streams.audio else None
-    return VideoInfo(
-        duration_s=float(times_f[-1] + 1.0 / native),
-        fps=native,
-        width=frames.shape[2],
-        height=frames.shape[1],
-        num_frames=len(frames),
-        has_audio=audio_rate is not None,
-        audio_sample_rate=audio_rate,
+def _to_rgb(frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
+    """``[H, W, 3]`` uint8, rotated as players show it, resized to ``size`` (stretched)."""
+    turns = round(frame.rotation / 90) % 4  # display matrix: counter-clockwise quarter turns
+    width = height = None
+    if size is not None:
+        height, width = size if turns % 2 == 0 else size[::-1]
+    # Full-range ("pc") yuv must be converted as such, or blacks and whites get clipped.
+    img_hwc = frame.to_ndarray(
+        format="rgb24", width=width, height=height, src_color_range=frame.color_range or None
     )
+    return np.ascontiguousarray(np.rot90(img_hwc, turns)) if turns else img_hwc
+
+
+class _FrameSampler:
+    """Collects frames as they are decoded, in display order, onto an exact ``fps`` grid.
+
+    Output frame i is the source frame on screen at time i / fps: the last one that started at or
+    before it. Timestamps are rounded to the stream's time base (Matroska/WebM: milliseconds, so
+    a 29.97 fps frame can be stored up to 0.5 ms late), so a frame counts as started within half
+    a time-base unit (``tol_s``). Only frames that get picked are converted to RGB, so a 60 fps
+    source read at 25 fps costs 25 conversions a second. With ``fps`` None all frames are kept.
+    """
+
+    def __init__(self, fps: float | None, size: tuple[int, int] | None, tol_s: float):
+        self.fps, self.size, self.tol_s = fps, size, tol_s
+        self.frames_hwc: list[np.ndarray] = []
+        self._prev: av.VideoFrame | None = None
+        self._prev_rgb: np.ndarray | None = None
+
+    def _fill_until(self, t_s: float) -> None:
+        while self._prev is not None and len(self.frames_hwc) / self.fps < t_s - self.tol_s:
+            if self._prev_rgb is None:
+                self._prev_rgb = _to_rgb(self._prev, self.size)
+            self.frames_hwc.append(self._prev_rgb)
+
+    def add(self, t_s: float, frame: av.VideoFrame) -> None:
+        if self.fps is None:
+            self.frames_hwc.append(_to_rgb(frame, self.size))
+            return
+        self._fill_until(t_s)
+        self._prev, self._prev_rgb = frame, None
+
+    def finish(self, duration_s: float) -> np.ndarray:
+        if self.fps is not None:
+            n = max(1, round(duration_s * self.fps))
+            self._fill_until(n / self.fps)  # the grid points after the last frame's start
+            while len(self.frames_hwc) < n:  # a grid step below tol_s (not in practice)
+                self.frames_hwc.append(
+                    self.frames_hwc[-1] if self.frames_hwc else _to_rgb(self._prev, self.size)
+                )
+            del self.frames_hwc[n:]
+        return np.stack(self.frames_hwc)
+
+
+class _AudioTrack:
+    """Decoded audio frames, mono, kept with their timestamps until the timeline is known."""
+
+    def __init__(self):
+        self.chunks: list[tuple[float | None, np.ndarray]] = []
+        self.rate: int | None = None
+        self.end_s: float | None = None
+
+    def add(self, frame: av.AudioFrame) -> None:
+        x_cs = frame.to_ndarray()
+        if not frame.format.is_planar:
+            x_cs = x_cs.reshape(-1, frame.layout.nb_channels).T
+        kind = frame.format.name.removesuffix("p")
+        if kind == "u8":
+            x_cs = (x_cs.astype(np.float32) - 128.0) / 128.0
+        elif kind in _INT_AUDIO_SCALE:  # integer PCM (mov/avi/mkv often carry it) to [-1, 1]
+            x_cs = x_cs / _INT_AUDIO_SCALE[kind]
+        # The encoder pads the last frame (AAC: to 1024 samples); the container's duration says
+        # how much is real. Only trusted where timestamps resolve single samples (mp4: 1/rate).
+        tb = frame.time_base
+        if frame.duration and tb and tb <= Fraction(1, frame.sample_rate):
+            x_cs = x_cs[:, : max(1, round(frame.duration * tb * frame.sample_rate))]
+        self.rate = frame.sample_rate
+        self.chunks.append((frame.time, to_mono(x_cs)))
+        if frame.time is not None:
+            self.end_s = frame.time + x_cs.shape[-1] / frame.sample_rate
+
+    def render(self, t0_s: float, duration_s: float, sample_rate: int | None) -> np.ndarray:
+        """Float32 ``[round(duration_s * rate)]`` mono, sample 0 at time ``t0_s``."""
+        rate = self.rate
+        # Timestamps rounded to a millisecond or so must not open gaps or overlaps between chunks.
+        snap = int(np.ceil(2e-3 * rate))
+        placed, expected = [], 0
+        for t_s, x_s in self.chunks:
+            start = expected if t_s is None else round((t_s - t0_s) * rate)
+            if abs(start - expected) <= snap:
+                start = expected
+            placed.append((start, x_s))
+            expected = start + len(x_s)
+        audio_s = np.zeros(max([0] + [s + len(x) for s, x in placed]), np.float32)
+        for start, x_s in placed:  # audio before the first video frame is cut
+            if start + len(x_s) > 0:
+                audio_s[max(start, 0) : start + len(x_s)] = x_s[max(-start, 0) :]
+        if sample_rate and sample_rate != rate:
+            audio_s, rate = resample(audio_s, rate, sample_rate), sample_rate
+        return fit_length(audio_s, round(duration_s * rate))
 
 
 def read_video(
@@ -127,100 +216,165 @@ def read_video(
     size: tuple[int, int] | None = None,
     sample_rate: int | None = None,
     need_audio: bool = False,
+    max_duration_s: float | None = None,
 ) -> VideoClip:
-    """Reads frames (resampled onto an exact ``fps`` grid when given) and mono audio.
-
-    Frame i of the output is the source frame on screen at time i / fps, so variable and
-    fractional frame rates map correctly. Audio is fit to exactly round(duration * rate) samples.
-
-    Raises:
-        VideoReadError: missing, empty, not a video, corrupt, no video stream or frames, or no
-            audio stream when ``need_audio``.
-    """
-    path = Path(path)
-    times_f, frames, native = _decode_frames(path, size)
-    duration = float(times_f[-1] + 1.0 / native)
-    out_fps = native if fps is None else float(fps)
-    if fps is not None:
-        grid = np.arange(max(1, round(duration * out_fps))) / out_fps
-        index = np.clip(np.searchsorted(times_f, grid + 1e-6, side="right") - 1, 0, len(frames) - 1)
-        frames = frames[index]
-    decoded = _decode_audio(path, sample_rate)
-    if decoded is None and need_audio:
-        raise VideoReadError(f"{path}: has no audio stream (audio is required)")
-    audio, rate = decoded if decoded is not None else (None, None)
-    if audio is not None:
-        audio = fit_length(audio, round(duration * rate))
-    return VideoClip(frames=frames, fps=out_fps, audio=audio, sample_rate=rate, duration_s=duration)
-
-
-def _as_fraction(fps: float | Fraction) -> Fraction:
-    frac = Fraction(fps).limit_denominator(1001)
-    if frac <= 0:
-        raise ValueError(f"fps must be positive, got {fps}")
-    return frac
-
-
-def write_video(
-    path: str | Path,
-    frames: np.ndarray,
-    fps: float | Fraction,
-    audio: np.ndarray | None = None,
-    sample_rate: int | None = None,
-) -> None:
-    """Writes an mp4 (h264 yuv420p + aac) atomically.
+    """Decodes a video file's frames and its first audio stream (mono).
 
     Args:
-        frames: uint8 [F, H, W, 3] RGB; odd sizes are padded by one black row/column (yuv420p).
-        fps: frame rate; fractional rates such as 30000/1001 are kept exactly.
-        audio: float [S] or [C, S], written as mono aac at ``sample_rate``.
+        path: any container FFmpeg reads (mp4, mov, mkv, webm, avi, ...).
+        fps: resample the frames onto this exact grid by their timestamps: frame i is the source
+            frame on screen at time i / fps (right for variable frame rates too), and there are
+            ``round(duration_s * fps)`` frames. None keeps every source frame (``fps`` is then
+            the average rate).
+        size: ``(H, W)`` to resize to (stretched, no crop); None keeps the displayed size.
+        sample_rate: resample the audio to this rate; None keeps the stream's rate.
+        need_audio: raise if the file has no audio stream (else ``audio`` is None).
+        max_duration_s: decode only this much of a longer file.
+
+    Returns:
+        The clip; rotation metadata (phone videos) is applied, as players do.
+
+    Raises:
+        VideoReadError: missing, empty, not a video, truncated or corrupt, no video stream or no
+            frames, or no audio stream when ``need_audio``; the message names ``path``.
     """
-    frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or not len(frames):
-        raise ValueError(
-            f"frames must be uint8 [F, H, W, 3] with F > 0, got {frames.dtype} {frames.shape}"
+    path = Path(path)
+    with open_input(path) as container:
+        vstream = video_stream(container, path)
+        astream = audio_stream(container, path, need_audio)
+        vstream.thread_type = "AUTO"  # frame threads: several times faster on long h264 files
+        native = _average_rate(vstream)
+        tol_s = float(vstream.time_base) / 2 + 1e-9 if vstream.time_base else 1e-6
+        sampler, track = _FrameSampler(fps, size, tol_s), _AudioTrack()
+        starts_s: list[float] = []
+        last_dur_s, t0, trimmed = 0.0, None, False
+        streams = [vstream] + ([astream] if astream is not None else [])
+        for packet in container.demux(*streams):
+            try:
+                decoded = packet.decode()
+            except av.error.FFmpegError as err:
+                raise VideoReadError(
+                    f"{path}: truncated or corrupt: decoding its {packet.stream.type} stream "
+                    f"failed after {len(starts_s)} video frames ({ffmpeg_reason(err)})"
+                ) from None
+            for frame in decoded:
+                if packet.stream.type == "audio":
+                    track.add(frame)
+                    continue
+                t = frame.time
+                if t is None:  # raw streams carry no timestamps: count frames instead
+                    t = starts_s[-1] + 1.0 / (native or 25.0) if starts_s else 0.0
+                t = max(t, starts_s[-1] + 1e-6) if starts_s else t  # never backwards
+                t0 = t if t0 is None else t0
+                if max_duration_s is not None and t - t0 >= max_duration_s - 1e-9:
+                    trimmed = True
+                    continue
+                starts_s.append(t)
+                last_dur_s = float(frame.duration * frame.time_base) if frame.duration else 0.0
+                sampler.add(t - t0, frame)
+            if trimmed and (astream is None or (track.end_s or 0.0) - t0 >= max_duration_s):
+                break
+        if not starts_s:
+            raise VideoReadError(f"{path}: its video stream has no decodable frames")
+        end_s = starts_s[-1] + _last_frame_s(starts_s, last_dur_s, native)
+        if not trimmed:
+            _check_complete(path, container, max(end_s, track.end_s or end_s))
+    duration_s = min(end_s - t0, max_duration_s) if trimmed else end_s - t0
+    frames_fhwc = sampler.finish(duration_s)
+    audio_s, rate = None, None
+    if astream is not None:
+        if not track.chunks and need_audio:
+            raise VideoReadError(f"{path}: its audio stream has no decodable samples")
+        if track.chunks:
+            audio_s = track.render(t0, duration_s, sample_rate)
+            rate = sample_rate or track.rate
+    return VideoClip(
+        frames=frames_fhwc,
+        fps=float(fps) if fps is not None else _mean_fps(native, len(frames_fhwc), duration_s),
+        audio=audio_s,
+        sample_rate=rate,
+        duration_s=duration_s,
+    )
+
+
+def _check_complete(path: Path, container: av.container.InputContainer, end_s: float) -> None:
+    """Raises when the streams end well before the duration the container's header states.
+
+    A truncated Matroska or fast-start mp4 decodes without any error up to where it was cut.
+    """
+    if not container.duration:
+        return
+    start_s = (container.start_time or 0) / av.time_base
+    stated_s = container.duration / av.time_base
+    if end_s - start_s < stated_s - max(_TRUNCATED_MIN_S, _TRUNCATED_FRACTION * stated_s):
+        raise VideoReadError(
+            f"{path}: truncated: the container says {stated_s:.2f} s, but its streams end "
+            f"after {end_s - start_s:.2f} s"
         )
-    pad_h, pad_w = frames.shape[1] % 2, frames.shape[2] % 2
-    if pad_h or pad_w:
-        frames = np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)))
-    rate = _as_fraction(fps)
-    with atomic_path(path) as tmp, av.open(str(tmp), "w", format="mp4") as container:
-        vs = container.add_stream("h264", rate=rate)
-        vs.width, vs.height, vs.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
-        vs.time_base = 1 / rate
-        vs.options = {"crf": "18"}
-        if audio is not None:
-            if not sample_rate:
-                raise ValueError("sample_rate is required with audio")
-            as_ = container.add_stream("aac", rate=int(sample_rate), layout="mono")
-        for i, img in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-            frame.pts = i
-            container.mux(vs.encode(frame))
-        container.mux(vs.encode())
-        if audio is not None:
-            mono = np.ascontiguousarray(to_mono(audio), np.float32)
-            for start in range(0, len(mono), 1024):
-                chunk = mono[start : start + 1024][None]
-                aframe = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
-                aframe.sample_rate, aframe.pts = int(sample_rate), start
-                container.mux(as_.encode(aframe))
-            container.mux(as_.encode())
 
 
-def mux_audio(
-    video_path: str | Path, waveform: np.ndarray, sample_rate: int, out_path: str | Path
-) -> None:
-    """Writes ``out_path``: the video of ``video_path`` (same frames, rate, size) with new audio.
+def probe_video(path: str | Path) -> VideoInfo:
+    """Duration, frame rate, displayed size, frame count and audio of a video file.
 
-    The waveform ([S] or [C, S]) is padded or trimmed to the video's exact duration, so the
-    soundtrack is never cut short by codec-hop rounding.
+    Reads the packets' timestamps (no decoding beyond the first frame), so it is fast; the
+    duration and frame count agree with what ``read_video(path)`` decodes.
+
+    Raises:
+        VideoReadError: as ``read_video`` (a file cut short inside its frames is only found by
+            decoding it).
     """
-    with _open(video_path) as container:
-        if not container.streams.video:
-            raise VideoReadError(f"{video_path}: has no video stream")
-        stream = container.streams.video[0]
-        rate = stream.average_rate or stream.guessed_rate
-    clip = read_video(video_path)
-    n = round(len(clip.frames) / float(rate) * sample_rate)
-    write_video(out_path, clip.frames, rate, fit_length(to_mono(waveform), n), sample_rate)
+    path = Path(path)
+    with open_input(path) as container:
+        vstream = video_stream(container, path)
+        ends: dict[int, int] = {}  # pts -> duration, in the stream's time base
+        first = None
+        for packet in container.demux(vstream):
+            if packet.pts is None:
+                continue
+            ends[packet.pts] = packet.duration or 0
+            if first is None:  # the first frame tells the rotation and the real size
+                try:
+                    first = next(iter(packet.decode()), None)
+                except av.error.FFmpegError as err:
+                    raise VideoReadError(
+                        f"{path}: corrupt video stream ({ffmpeg_reason(err)})"
+                    ) from None
+        if not ends:
+            raise VideoReadError(f"{path}: its video stream has no frames")
+        tb = vstream.time_base
+        starts_s = sorted(float(p * tb) for p in ends)
+        last_pts = max(ends)
+        native = _average_rate(vstream)
+        duration_s = (
+            float(last_pts * tb) + _last_frame_s(starts_s, float(ends[last_pts] * tb), native)
+        ) - starts_s[0]
+        rotation = first.rotation if first is not None else 0
+        width, height = (first.width, first.height) if first else (vstream.width, vstream.height)
+        if rotation % 180:
+            width, height = height, width
+        astream = container.streams.audio[0] if container.streams.audio else None
+        return VideoInfo(
+            duration_s=duration_s,
+            fps=_mean_fps(native, len(ends), duration_s),
+            width=width,
+            height=height,
+            num_frames=len(ends),
+            has_audio=astream is not None,
+            audio_sample_rate=astream.rate if astream is not None else None,
+            codec=vstream.codec_context.name,
+            rotation=rotation,
+            start_s=starts_s[0],
+        )
+
+
+from v2a_jax.io.video_write import mux_audio, write_video  # noqa: E402  (re-exported API)
+
+__all__ = [
+    "VideoClip",
+    "VideoInfo",
+    "VideoReadError",
+    "mux_audio",
+    "probe_video",
+    "read_video",
+    "write_video",
+]
