@@ -198,6 +198,21 @@ class Codec:
             z_bdt = torch.from_numpy(z_btd).to(self._device).transpose(1, 2)
             return self._synthesize(z_bdt, unbatched)
 
+    def codebooks(self) -> np.ndarray:
+        """The codebook vectors, for dequantizing in JAX (``z_q = sum_k table[k, tokens_k]``).
+
+        Returns:
+            float32 ``[K, V, D]`` for the K codebooks that :meth:`encode` emits.
+
+        Raises:
+            ValueError: the quantizer projects codebook vectors (codebook dim != latent dim), so a
+                plain lookup would not equal :meth:`dequantize`.
+        """
+        layers = self.model.quantizer.vq.layers[: self.num_codebooks]
+        if any(not isinstance(layer.project_out, _torch().nn.Identity) for layer in layers):
+            raise ValueError(f"codec {self.name!r} projects its codebooks; no plain lookup table")
+        return np.stack([layer.codebook.detach().float().cpu().numpy() for layer in layers])
+
     # ---- internals ----------------------------------------------------------------------------
 
     @property
