@@ -1,0 +1,185 @@
+"""Multi-head attention: causal self-attention with RoPE and a fixed-size KV cache, and
+cross-attention to a masked memory.
+
+Legend: B batch, T query positions, L cache length (max decode steps), M memory length,
+H heads, K head width, D model width.
+
+The cache has a static length L, so a jitted decode loop never recompiles; the write position is
+a traced scalar. Unwritten cache slots are masked by position (key position > query position), so
+one decode step per position gives the same numbers as the full causal pass.
+"""
+
+from __future__ import annotations
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from v2a_jax.layers.params import dense_init, param
+from v2a_jax.layers.rope import apply_rope
+
+# Finite rather than -inf: a fully masked row then gives a uniform softmax instead of NaNs
+# (and is zeroed afterwards), and masked keys still get exactly zero weight.
+_MASKED = -1e30
+
+
+@flax.struct.dataclass
+class KVCache:
+    """Keys and values of one self-attention layer for positions [0, L).
+
+    Attributes:
+        k_blhk: keys after RoPE, [B, L, H, K].
+        v_blhk: values, [B, L, H, K].
+    """
+
+    k_blhk: jax.Array
+    v_blhk: jax.Array
+
+    @classmethod
+    def zeros(cls, batch: int, length: int, num_heads: int, head_dim: int, dtype) -> KVCache:
+        shape = (batch, length, num_heads, head_dim)
+        return cls(jnp.zeros(shape, dtype), jnp.zeros(shape, dtype))
+
+
+def _attend(q_bthk, k_bshk, v_bshk, mask_bts, dtype) -> jnp.ndarray:
+    """Scaled dot-product attention; logits and softmax in float32. Returns [B, T, H, K]."""
+    scale = q_bthk.shape[-1] ** -0.5
+    logits = jnp.einsum("bthk,bshk->bhts", q_bthk, k_bshk, preferred_element_type=jnp.float32)
+    logits = jnp.where(mask_bts[:, None], logits * scale, _MASKED)
+    probs = jax.nn.softmax(logits, axis=-1)
+    probs = jnp.where(jnp.any(mask_bts, axis=-1)[:, None, :, None], probs, 0.0)
+    return jnp.einsum("bhts,bshk->bthk", probs.astype(dtype), v_bshk.astype(dtype))
+
+
+class _Projections(nnx.Module):
+    """Query/key/value kernels [D, H, K] and the output kernel [H, K, D]."""
+
+    def __init__(self, dim, num_heads, head_dim, dtype, param_dtype, rngs):
+        self.dtype = dtype
+        self.num_heads, self.head_dim = num_heads, head_dim
+        qkv, out = dense_init(0, (1, 2)), dense_init((0, 1), 2)
+        names = ("embed", "heads", "kv")
+        self.w_q = param(rngs, qkv, (dim, num_heads, head_dim), names, param_dtype)
+        self.w_k = param(rngs, qkv, (dim, num_heads, head_dim), names, param_dtype)
+        self.w_v = param(rngs, qkv, (dim, num_heads, head_dim), names, param_dtype)
+        self.w_o = param(
+            rngs, out, (num_heads, head_dim, dim), ("heads", "kv", "embed"), param_dtype
+        )
+
+    def _proj(self, x_btd, w):
+        return jnp.einsum("btd,dhk->bthk", x_btd.astype(self.dtype), w[...].astype(self.dtype))
+
+    def _out(self, y_bthk):
+        return jnp.einsum(
+            "bthk,hkd->btd", y_bthk.astype(self.dtype), self.w_o[...].astype(self.dtype)
+        )
+
+
+class SelfAttention(_Projections):
+    """Causal multi-head self-attention with rotary positions.
+
+    Args:
+        dim: model width D.
+        num_heads: H.
+        head_dim: K (even, for RoPE).
+        rope_max_wavelength: RoPE's longest wavelength.
+        dtype: compute dtype; param_dtype: parameter dtype.
+        rngs: random streams.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        head_dim: int,
+        *,
+        rope_max_wavelength: float = 10_000.0,
+        dtype=jnp.float32,
+        param_dtype=jnp.float32,
+        rngs: nnx.Rngs,
+    ):
+        super().__init__(dim, num_heads, head_dim, dtype, param_dtype, rngs)
+        self.rope_max_wavelength = rope_max_wavelength
+
+    def init_cache(self, batch: int, length: int) -> KVCache:
+        """An empty cache for ``length`` positions, in the compute dtype."""
+        return KVCache.zeros(batch, length, self.num_heads, self.head_dim, self.dtype)
+
+    def __call__(
+        self, x_btd: jnp.ndarray, *, start: jax.Array | int = 0, cache: KVCache | None = None
+    ) -> tuple[jnp.ndarray, KVCache | None]:
+        """Attends ``x_btd`` (positions ``start .. start + T - 1``) causally.
+
+        Args:
+            x_btd: inputs [B, T, D].
+            start: absolute position of the first input (int or traced int32 scalar).
+            cache: when given, the T new keys/values are written at ``start`` and the queries
+                attend to every cached position up to their own; without it, to ``x_btd`` only.
+
+        Returns:
+            (outputs [B, T, D], the updated cache or None).
+        """
+        t = x_btd.shape[1]
+        pos_t = jnp.asarray(start, jnp.int32) + jnp.arange(t, dtype=jnp.int32)
+        q = apply_rope(self._proj(x_btd, self.w_q), pos_t, self.rope_max_wavelength)
+        k = apply_rope(self._proj(x_btd, self.w_k), pos_t, self.rope_max_wavelength)
+        v = self._proj(x_btd, self.w_v)
+        if cache is None:
+            key_pos = pos_t
+        else:
+            index = (0, jnp.asarray(start, jnp.int32), 0, 0)
+            cache = KVCache(
+                jax.lax.dynamic_update_slice(cache.k_blhk, k.astype(cache.k_blhk.dtype), index),
+                jax.lax.dynamic_update_slice(cache.v_blhk, v.astype(cache.v_blhk.dtype), index),
+            )
+            k, v = cache.k_blhk, cache.v_blhk
+            key_pos = jnp.arange(k.shape[1], dtype=jnp.int32)
+        mask_ts = key_pos[None, :] <= pos_t[:, None]
+        mask_bts = jnp.broadcast_to(mask_ts, (x_btd.shape[0], *mask_ts.shape))
+        return self._out(_attend(q, k, v, mask_bts, self.dtype)), cache
+
+
+class CrossAttention(_Projections):
+    """Multi-head attention from a sequence to a memory with a key mask (no positions added here:
+    the memory carries its own).
+
+    Args:
+        dim: model width D (queries and memory).
+        num_heads: H; head_dim: K.
+        dtype: compute dtype; param_dtype: parameter dtype.
+        rngs: random streams.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        head_dim: int,
+        *,
+        dtype=jnp.float32,
+        param_dtype=jnp.float32,
+        rngs: nnx.Rngs,
+    ):
+        super().__init__(dim, num_heads, head_dim, dtype, param_dtype, rngs)
+
+    def memory_kv(self, memory_bmd: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+        """Keys and values [B, M, H, K] of the memory: computed once per sample, reused per step."""
+        return self._proj(memory_bmd, self.w_k), self._proj(memory_bmd, self.w_v)
+
+    def __call__(
+        self,
+        x_btd: jnp.ndarray,
+        memory_kv: tuple[jnp.ndarray, jnp.ndarray],
+        mask_bm: jnp.ndarray,
+    ) -> jnp.ndarray:
+        """Attends ``x_btd`` [B, T, D] to the memory keys/values where ``mask_bm`` is True.
+
+        A row whose mask is all False gets zeros (attending to nothing), not NaNs.
+        """
+        k, v = memory_kv
+        q = self._proj(x_btd, self.w_q)
+        mask_bts = jnp.broadcast_to(
+            mask_bm[:, None, :], (x_btd.shape[0], x_btd.shape[1], mask_bm.shape[1])
+        )
+        return self._out(_attend(q, k, v, mask_bts, self.dtype))
