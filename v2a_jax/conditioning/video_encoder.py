@@ -1,0 +1,103 @@
+"""Trainable video encoder over raw uint8 frames: per-frame conv encoder + temporal convs.
+
+Legend: B batch, F frames, H W frame size, C channels, D model width.
+
+Each frame is patchified by a stride-``patch`` conv, downsampled by 3x3 stride-2 convs, and
+mean-pooled over space; a linear map takes it to D and residual 1-D convs over time mix
+neighbouring frames (motion, onsets). The output stays at the video's frame rate: ``TokenLM``
+resamples it onto the token timeline (``alignment.py``).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from v2a_jax.layers.norms import RMSNorm
+from v2a_jax.layers.params import dense_init, param
+from v2a_jax.models.config import VideoEncoderConfig
+
+_CONV_DIMS = ("NHWC", "HWIO", "NHWC")
+
+
+class VideoEncoder(nnx.Module):
+    """Frames [B, F, H, W, 3] uint8 -> per-frame features [B, F, D].
+
+    Args:
+        cfg: encoder configuration.
+        dim: output width D.
+        dtype: compute dtype; param_dtype: parameter dtype.
+        rngs: random streams.
+    """
+
+    def __init__(
+        self,
+        cfg: VideoEncoderConfig,
+        dim: int,
+        *,
+        dtype=jnp.float32,
+        param_dtype=jnp.float32,
+        rngs: nnx.Rngs,
+    ):
+        self.cfg, self.dtype = cfg, dtype
+        conv_init = dense_init((0, 1, 2), 3)
+        names4 = (None, None, None, None)  # small kernels: replicated on every device
+        kernels, biases = [], []
+        c_in, size = 3, cfg.patch
+        for c_out in cfg.widths:
+            kernels.append(param(rngs, conv_init, (size, size, c_in, c_out), names4, param_dtype))
+            biases.append(param(rngs, jax.nn.initializers.zeros, (c_out,), (None,), param_dtype))
+            c_in, size = c_out, 3
+        self.kernels, self.biases = nnx.List(kernels), nnx.List(biases)
+        self.proj = param(rngs, dense_init(0, 1), (c_in, dim), (None, "embed"), param_dtype)
+        self.temporal = nnx.List(
+            [
+                param(
+                    rngs,
+                    dense_init((0, 1), 2),
+                    (cfg.temporal_kernel, dim, dim),
+                    (None, None, "embed"),
+                    param_dtype,
+                )
+                for _ in range(cfg.temporal_layers)
+            ]
+        )
+        self.temporal_norms = nnx.List(
+            [RMSNorm(dim, param_dtype=param_dtype, rngs=rngs) for _ in range(cfg.temporal_layers)]
+        )
+
+    def __call__(self, frames_bfhwc: jnp.ndarray) -> jnp.ndarray:
+        """Encodes ``frames_bfhwc`` uint8 [B, F, H, W, 3] into [B, F, D] (compute dtype)."""
+        cfg = self.cfg
+        if frames_bfhwc.ndim != 5 or frames_bfhwc.shape[2:] != (cfg.height, cfg.width, 3):
+            raise ValueError(
+                f"frames must be uint8 [B, F, {cfg.height}, {cfg.width}, 3], "
+                f"got {frames_bfhwc.dtype} {frames_bfhwc.shape}"
+            )
+        if frames_bfhwc.dtype != jnp.uint8:
+            raise ValueError(f"frames must be uint8 pixels, got dtype {frames_bfhwc.dtype}")
+        b, f = frames_bfhwc.shape[:2]
+        x = frames_bfhwc.reshape(b * f, cfg.height, cfg.width, 3).astype(self.dtype)
+        x = x * (2.0 / 255.0) - 1.0
+        for i, (kernel, bias) in enumerate(zip(self.kernels, self.biases, strict=True)):
+            stride = cfg.patch if i == 0 else 2
+            x = jax.lax.conv_general_dilated(
+                x,
+                kernel[...].astype(self.dtype),
+                (stride, stride),
+                "VALID" if i == 0 else "SAME",
+                dimension_numbers=_CONV_DIMS,
+            )
+            x = jax.nn.gelu(x + bias[...].astype(self.dtype))
+        x_bfd = (jnp.mean(x, axis=(1, 2)) @ self.proj[...].astype(self.dtype)).reshape(b, f, -1)
+        for kernel, norm in zip(self.temporal, self.temporal_norms, strict=True):
+            h = jax.lax.conv_general_dilated(
+                norm(x_bfd),
+                kernel[...].astype(self.dtype),
+                (1,),
+                "SAME",
+                dimension_numbers=("NWC", "WIO", "NWC"),
+            )
+            x_bfd = x_bfd + jax.nn.gelu(h)
+        return x_bfd

@@ -1,0 +1,248 @@
+"""The token LM: a decoder-only transformer over delay-interleaved codec tokens, conditioned on
+frame-aligned video features (added to the stream) and cross-attention to [video; text] memory.
+
+Legend: B batch, S interleaved steps (T + K - 1), K codebooks, V codebook size, D model width,
+F video frames, L text tokens, E text width, M memory length (F + L), H heads.
+
+Teacher forcing: the input at step s is the delayed token row s - 1 (row -1 is BOS, id V in
+every codebook) and the output predicts row s; so the coarsest codebook of codec frame s is
+predicted at step s, which also receives the video features of time s / frame_rate. Decoding
+runs the same computation one step at a time against a fixed-size KV cache
+(``init_cache`` / ``prepare_conditions`` / ``decode_step``), which the sampler carries through a
+``lax.while_loop``.
+"""
+
+from __future__ import annotations
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from v2a_jax.conditioning.alignment import resample_to_steps
+from v2a_jax.conditioning.video_encoder import VideoEncoder
+from v2a_jax.layers.attention import CrossAttention, KVCache, SelfAttention
+from v2a_jax.layers.mlp import GatedMLP
+from v2a_jax.layers.norms import RMSNorm
+from v2a_jax.layers.params import dense_init, param
+from v2a_jax.layers.rope import sinusoidal_embedding
+from v2a_jax.models.config import ModelConfig
+from v2a_jax.sharding import constrain
+
+_STREAM = ("batch", "audio_time", "embed")
+
+
+@flax.struct.dataclass
+class Conditions:
+    """Everything a sample call computes once from the video and the text.
+
+    Attributes:
+        video_bsd: video features on the token timeline, added to the stream, [B, S_max, D].
+        cross_kv: per block, the memory's cross-attention (keys, values), [B, M, H, K] each.
+        memory_mask_bm: bool [B, M], False on padded text tokens.
+    """
+
+    video_bsd: jax.Array
+    cross_kv: tuple[tuple[jax.Array, jax.Array], ...]
+    memory_mask_bm: jax.Array
+
+    @property
+    def num_steps(self) -> int:
+        return self.video_bsd.shape[1]
+
+
+def teacher_forcing_inputs(seq_bsk: jnp.ndarray, bos_id: int) -> jnp.ndarray:
+    """Inputs for predicting ``seq_bsk``: BOS then rows 0 .. S - 2, int32 [B, S, K]."""
+    bos = jnp.full_like(seq_bsk[:, :1], bos_id)
+    return jnp.concatenate([bos, seq_bsk[:, :-1]], axis=1)
+
+
+class Block(nnx.Module):
+    """Pre-norm block: causal self-attention (RoPE, cache), cross-attention, gated MLP."""
+
+    def __init__(self, cfg: ModelConfig, rngs: nnx.Rngs):
+        kw = dict(dtype=cfg.compute_dtype, param_dtype=cfg.weight_dtype, rngs=rngs)
+        d, h, k = cfg.d_model, cfg.num_heads, cfg.head_dim
+        norm_kw = dict(eps=cfg.norm_eps, param_dtype=cfg.weight_dtype, rngs=rngs)
+        self.norm_self = RMSNorm(d, **norm_kw)
+        self.self_attn = SelfAttention(d, h, k, rope_max_wavelength=cfg.rope_max_wavelength, **kw)
+        self.norm_cross = RMSNorm(d, **norm_kw)
+        self.cross_attn = CrossAttention(d, h, k, **kw)
+        self.norm_mlp = RMSNorm(d, **norm_kw)
+        self.mlp = GatedMLP(d, cfg.mlp_dim, **kw)
+
+    def __call__(self, x_bsd, cross_kv, memory_mask_bm, start, cache):
+        y, cache = self.self_attn(self.norm_self(x_bsd), start=start, cache=cache)
+        x_bsd = x_bsd + y.astype(x_bsd.dtype)
+        x_bsd = x_bsd + self.cross_attn(self.norm_cross(x_bsd), cross_kv, memory_mask_bm).astype(
+            x_bsd.dtype
+        )
+        x_bsd = x_bsd + self.mlp(self.norm_mlp(x_bsd)).astype(x_bsd.dtype)
+        return constrain(x_bsd, _STREAM), cache
+
+
+class TokenLM(nnx.Module):
+    """Autoregressive model of K codebook streams (delay pattern), video- and text-conditioned.
+
+    Args:
+        cfg: model configuration.
+        rngs: random streams (``params``).
+    """
+
+    def __init__(self, cfg: ModelConfig, *, rngs: nnx.Rngs):
+        self.cfg = cfg
+        d, k, v, pdt = cfg.d_model, cfg.num_codebooks, cfg.codebook_size, cfg.weight_dtype
+        # One table per codebook with one extra row, id V: BOS and delay pad. The extra row makes
+        # V + 1 rows, rarely divisible by a mesh axis, so the vocabulary axis is not sharded here.
+        self.embed = param(
+            rngs,
+            jax.nn.initializers.normal(k**-0.5),
+            (k, v + 1, d),
+            ("codebook", None, "embed"),
+            pdt,
+        )
+        self.video_encoder = VideoEncoder(
+            cfg.video, d, dtype=cfg.compute_dtype, param_dtype=pdt, rngs=rngs
+        )
+        self.video_null = param(rngs, jax.nn.initializers.normal(1.0), (d,), ("embed",), pdt)
+        self.video_stream = param(rngs, dense_init(0, 1), (d, d), ("embed", None), pdt)
+        self.video_memory = param(rngs, dense_init(0, 1), (d, d), ("embed", None), pdt)
+        self.text_proj = param(rngs, dense_init(0, 1), (cfg.text_dim, d), (None, "embed"), pdt)
+        self.memory_type = param(
+            rngs, jax.nn.initializers.normal(1.0), (2, d), (None, "embed"), pdt
+        )
+        self.blocks = nnx.List([Block(cfg, rngs) for _ in range(cfg.num_layers)])
+        self.final_norm = RMSNorm(d, eps=cfg.norm_eps, param_dtype=pdt, rngs=rngs)
+        self.heads = param(rngs, dense_init(1, 2), (k, d, v), ("codebook", "embed", "vocab"), pdt)
+
+    # -- conditions ------------------------------------------------------------------------------
+
+    def _w(self, p):
+        return p[...].astype(self.cfg.compute_dtype)
+
+    def encode_video(self, frames_bfhwc, fps, num_steps: int, use_video_b=None):
+        """Encodes frames into the stream features and the cross-attention memory.
+
+        Args:
+            frames_bfhwc: uint8 [B, F, H, W, 3].
+            fps: frame rate, float or float [B].
+            num_steps: S, length of the token timeline to resample onto (static).
+            use_video_b: optional bool [B]; False rows get the learned null video instead.
+
+        Returns:
+            (video_bsd [B, S, D] frame-aligned stream features, memory_bfd [B, F, D]).
+        """
+        feats_bfd = self.video_encoder(frames_bfhwc)
+        if use_video_b is not None:
+            null = self._w(self.video_null)
+            feats_bfd = jnp.where(jnp.asarray(use_video_b)[:, None, None], feats_bfd, null)
+        rate = self.cfg.audio_frame_rate
+        video_bsd = resample_to_steps(feats_bfd, fps, rate, num_steps) @ self._w(self.video_stream)
+        # Memory positions in token steps (f * rate / fps), so both kinds of conditioning share
+        # one clock whatever the frame rate.
+        fps_b = jnp.atleast_1d(jnp.asarray(fps, jnp.float32))
+        steps_bf = jnp.arange(feats_bfd.shape[1], dtype=jnp.float32)[None] * (rate / fps_b[:, None])
+        pos_bfd = sinusoidal_embedding(steps_bf, self.cfg.d_model).astype(feats_bfd.dtype)
+        memory_bfd = feats_bfd @ self._w(self.video_memory) + pos_bfd + self._w(self.memory_type)[0]
+        return video_bsd, memory_bfd
+
+    def encode_text(self, text_ble, mask_bl):
+        """Projects text-encoder states float [B, L, E] to the memory [B, L, D] (mask unchanged)."""
+        if text_ble.ndim != 3 or text_ble.shape[-1] != self.cfg.text_dim:
+            raise ValueError(f"text_emb must be [B, L, {self.cfg.text_dim}], got {text_ble.shape}")
+        if mask_bl.shape != text_ble.shape[:2]:
+            raise ValueError(f"text_mask {mask_bl.shape} must be [B, L] of text {text_ble.shape}")
+        text = text_ble.astype(self.cfg.compute_dtype)
+        return text @ self._w(self.text_proj) + self._w(self.memory_type)[1]
+
+    def prepare_conditions(
+        self, frames_bfhwc, fps, text_ble, mask_bl, *, num_steps=None, use_video_b=None
+    ) -> Conditions:
+        """Computes the conditions once per sample call (or training batch).
+
+        Args:
+            frames_bfhwc: uint8 [B, F, H, W, 3].
+            fps: frame rate, float or float [B].
+            text_ble: text-encoder token states [B, L, E] (zeros for the empty prompt).
+            mask_bl: bool [B, L] (all False for the empty prompt).
+            num_steps: token timeline length (static); default ``cfg.max_steps``.
+            use_video_b: optional bool [B]; False rows are the null-video (unconditional) branch.
+
+        Returns:
+            ``Conditions`` for ``__call__`` / ``decode_step``.
+        """
+        num_steps = self.cfg.max_steps if num_steps is None else num_steps
+        if frames_bfhwc.shape[0] != text_ble.shape[0]:
+            raise ValueError(
+                f"frames batch {frames_bfhwc.shape[0]} != text batch {text_ble.shape[0]}"
+            )
+        video_bsd, memory_bfd = self.encode_video(frames_bfhwc, fps, num_steps, use_video_b)
+        memory_bmd = jnp.concatenate([memory_bfd, self.encode_text(text_ble, mask_bl)], axis=1)
+        mask_bm = jnp.concatenate(
+            [jnp.ones(memory_bfd.shape[:2], bool), jnp.asarray(mask_bl, bool)], axis=1
+        )
+        cross_kv = tuple(block.cross_attn.memory_kv(memory_bmd) for block in self.blocks)
+        return Conditions(constrain(video_bsd, _STREAM), cross_kv, mask_bm)
+
+    # -- transformer -----------------------------------------------------------------------------
+
+    def _forward(self, inputs_bsk, conditions: Conditions, start, caches):
+        cfg = self.cfg
+        if inputs_bsk.ndim != 3 or inputs_bsk.shape[-1] != cfg.num_codebooks:
+            raise ValueError(
+                f"tokens must be int [B, S, {cfg.num_codebooks}], got shape {inputs_bsk.shape}"
+            )
+        s = inputs_bsk.shape[1]
+        if s > conditions.num_steps:
+            raise ValueError(
+                f"{s} steps exceed the {conditions.num_steps} steps the conditions were made for"
+            )
+        table_kvd = self._w(self.embed)
+        codebook = jnp.arange(cfg.num_codebooks)
+        x_bsd = jnp.sum(table_kvd[codebook, inputs_bsk], axis=2)  # [B, S, K, D] -> [B, S, D]
+        x_bsd = x_bsd + jax.lax.dynamic_slice_in_dim(conditions.video_bsd, start, s, axis=1)
+        x_bsd = constrain(x_bsd, _STREAM)
+        new_caches = []
+        for i, block in enumerate(self.blocks):
+            cache = None if caches is None else caches[i]
+            x_bsd, cache = block(
+                x_bsd, conditions.cross_kv[i], conditions.memory_mask_bm, start, cache
+            )
+            new_caches.append(cache)
+        x_bsd = self.final_norm(x_bsd)
+        logits_bskv = jnp.einsum(
+            "bsd,kdv->bskv", x_bsd, self._w(self.heads), preferred_element_type=jnp.float32
+        )
+        return logits_bskv, (None if caches is None else tuple(new_caches))
+
+    def __call__(self, inputs_bsk: jnp.ndarray, conditions: Conditions) -> jnp.ndarray:
+        """Teacher-forced logits over the delayed stream.
+
+        Args:
+            inputs_bsk: int [B, S, K], ``teacher_forcing_inputs(build_delay(tokens), pad_id)``.
+            conditions: from ``prepare_conditions`` with at least S steps.
+
+        Returns:
+            logits_bskv float32 [B, S, K, V]: row s predicts delayed row s.
+        """
+        return self._forward(inputs_bsk, conditions, 0, None)[0]
+
+    def init_cache(self, batch: int, max_steps: int | None = None) -> tuple[KVCache, ...]:
+        """Zeroed KV caches, one per block, of static length ``max_steps`` (default config's)."""
+        length = self.cfg.max_steps if max_steps is None else max_steps
+        return tuple(block.self_attn.init_cache(batch, length) for block in self.blocks)
+
+    def decode_step(self, tokens_b1k, step, conditions: Conditions, cache):
+        """One decoding step: the input row at ``step`` in, the logits of row ``step`` out.
+
+        Args:
+            tokens_b1k: int [B, 1, K], BOS (``cfg.pad_id``) at step 0, else the delayed row
+                ``step - 1`` (pad where the delay pattern has no token).
+            step: int32 scalar, may be traced (``0 <= step < cache length``).
+            conditions: from ``prepare_conditions``.
+            cache: from ``init_cache`` or the previous step.
+
+        Returns:
+            (logits_b1kv float32 [B, 1, K, V], updated cache).
+        """
+        return self._forward(tokens_b1k, conditions, jnp.asarray(step, jnp.int32), cache)
