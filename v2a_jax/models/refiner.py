@@ -5,10 +5,10 @@ Legend: B batch, T token frames, K codebooks, V codebook entries, D latent dim, 
 The AR model's tokens dequantize to ``z_q`` (a sum of codebook vectors, possibly from only the
 first ``k`` codebooks); the refiner is a flow-matching model of the residual
 ``r = (z - z_q) / residual_std`` given ``z_q``, so the data it generates is only what the
-quantizer threw away, and a refiner that has learned nothing returns ``z_q`` plus noise-free
-zero-mean residual. Each block is a ConvNeXt-style residual unit (dilated depthwise conv +
-pointwise MLP) whose LayerNorm is modulated by the time ``t`` with adaLN-Zero (DiT): every block
-starts as the identity, which keeps a deep stack trainable from step one.
+quantizer threw away. Each block is a ConvNeXt-style residual unit (dilated depthwise conv +
+the gated MLP of ``v2a_jax.layers``) whose LayerNorm is modulated by the time ``t`` with
+adaLN-Zero (DiT): every block starts as the identity, which keeps a deep stack trainable from
+step one.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 from flax import nnx
 
 from v2a_jax.diffusion.schedules import timestep_embedding
+from v2a_jax.layers.mlp import GatedMLP
 from v2a_jax.models.refiner_config import RefinerConfig
 
 
@@ -52,13 +53,12 @@ class RefinerBlock(nnx.Module):
             padding="SAME",
             rngs=rngs,
         )
-        self.fc1 = nnx.Linear(w, cfg.mlp_ratio * w, rngs=rngs)
-        self.fc2 = nnx.Linear(cfg.mlp_ratio * w, w, rngs=rngs)
+        self.mlp = GatedMLP(w, cfg.mlp_ratio * w, rngs=rngs)
 
     def __call__(self, x_btw: jax.Array, cond_bw: jax.Array) -> jax.Array:
         shift_bw, scale_bw, gate_bw = jnp.split(self.modulation(cond_bw), 3, axis=-1)
         h_btw = self.norm(x_btw) * (1.0 + scale_bw[:, None]) + shift_bw[:, None]
-        h_btw = self.fc2(jax.nn.gelu(self.fc1(self.conv(h_btw))))
+        h_btw = self.mlp(self.conv(h_btw))
         return x_btw + gate_bw[:, None] * h_btw
 
 

@@ -23,7 +23,7 @@ class RefinerConfig:
         kernel_size: depthwise convolution kernel (token frames).
         dilations: dilation of each block, cycled (1, 2, 4 -> a receptive field of ~0.5 s at 50
             frames/s for 6 blocks of kernel 7).
-        mlp_ratio: pointwise MLP width / W.
+        mlp_ratio: hidden width of the pointwise gated MLP / W.
         time_dim: sinusoidal time-embedding width.
         flow: the flow-matching schedule (training ``t`` distribution, sampling grid shift).
         num_steps: default ODE steps at sampling (4 to 16).
@@ -45,7 +45,7 @@ class RefinerConfig:
     num_blocks: int = 6
     kernel_size: int = 7
     dilations: tuple[int, ...] = (1, 2, 4)
-    mlp_ratio: int = 4
+    mlp_ratio: int = 3
     time_dim: int = 128
     flow: FlowMatching = FlowMatching()
     num_steps: int = 8
