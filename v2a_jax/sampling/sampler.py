@@ -1,0 +1,207 @@
+"""The AR sampler: one jitted ``lax.while_loop`` over the delay-pattern steps of one window.
+
+Legend:
+    R  guidance branches stacked in the batch (1 to 4, see ``guidance.py``)
+    B  samples (variations) of one video
+    S  interleaved steps of the window, ``T + K - 1``
+    T  codec frames of the window
+    K  codebooks
+    V  vocabulary (codebook size; id V is BOS / delay pad)
+    F  video frames of the window (at the model's fps), H W frame size
+    L  text tokens, E text width
+
+Stateless (Gemma's sampler): every call takes the model's split state and the request, runs a
+``lax.while_loop`` over an explicit ``SamplerState`` and returns tokens. The KV cache has a static
+length ``S``, and the number of prompt frames (continuation) is a traced value, so repeated calls
+with the same duration, batch, guidance and method reuse one compiled program
+(``compiled_programs()`` counts them).
+
+At step ``s`` the input is the delayed token row ``s - 1`` (BOS at step 0); the model's logits for
+all R branches come out of ONE forward pass of ``R * B`` rows, guidance combines them into
+``[B, K, V]``, the method draws one token per codebook with per-sample keys
+``fold_in(key_b, s)`` (so sample b depends only on its own seed, never on B), and slots outside
+the delay pattern get the pad id. Slots covered by ``prompt`` are forced to the prompt's tokens
+(continuation of a previous window).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from v2a_jax.codec.patterns import build_delay, revert_delay
+from v2a_jax.sampling.guidance import Guidance, split_branches
+from v2a_jax.sampling.methods import SamplingMethod
+
+
+@flax.struct.dataclass
+class SamplerState:
+    """The loop carry.
+
+    Attributes:
+        step: int32 [], the step being decoded.
+        seq_bsk: int32 [B, S, K], delayed tokens decoded so far (pad elsewhere).
+        cache: the model's KV caches for the ``R * B`` rows, length S.
+        keys_b: [B] per-sample PRNG keys (typed).
+        done: bool [], all S steps decoded.
+        logits_bskv: float32 [B, S, K, V] guided logits per step when recorded (tests), else
+            a [B, 0, K, V] placeholder.
+    """
+
+    step: jax.Array
+    seq_bsk: jax.Array
+    cache: Any
+    keys_b: jax.Array
+    done: jax.Array
+    logits_bskv: jax.Array
+
+
+def _sample_window(
+    graphdef,
+    params,
+    frames_1fhwc,
+    fps,
+    text_rble,
+    mask_rbl,
+    use_video_r,
+    prompt_btk,
+    num_prompt,
+    keys_b,
+    *,
+    guidance: Guidance,
+    method: SamplingMethod,
+    num_frames: int,
+    record_logits: bool,
+):
+    """Samples one window of ``num_frames`` codec frames. Returns (tokens_btk, logits_bskv)."""
+    model = nnx.merge(graphdef, params)
+    cfg = model.cfg
+    k, v, pad = cfg.num_codebooks, cfg.codebook_size, cfg.pad_id
+    r = len(guidance.branches)
+    b = keys_b.shape[0]
+    num_steps = num_frames + k - 1
+    frames = jnp.broadcast_to(frames_1fhwc, (r * b, *frames_1fhwc.shape[1:]))
+    use_video = jnp.repeat(use_video_r, b)
+    conditions = model.prepare_conditions(
+        frames,
+        fps,
+        text_rble.reshape(r * b, *text_rble.shape[2:]),
+        mask_rbl.reshape(r * b, -1),
+        num_steps=num_steps,
+        use_video_b=use_video,
+    )
+    prompt_seq_bsk = build_delay(prompt_btk, pad)
+    codebook_k = jnp.arange(k)
+
+    def body(state: SamplerState) -> SamplerState:
+        s = state.step
+        prev_b1k = jax.lax.dynamic_slice_in_dim(state.seq_bsk, jnp.maximum(s - 1, 0), 1, axis=1)
+        inputs_b1k = jnp.where(s == 0, pad, prev_b1k)
+        inputs_rb1k = jnp.tile(inputs_b1k, (r, 1, 1))
+        logits_rb1kv, cache = model.decode_step(inputs_rb1k, s, conditions, state.cache)
+        logits_bkv = guidance.combine(split_branches(logits_rb1kv[:, 0], r))
+        step_keys_b = jax.vmap(jax.random.fold_in, in_axes=(0, None))(state.keys_b, s)
+        ids_bk = method(logits_bkv, step_keys_b)
+        frame_k = s - codebook_k  # codec frame each codebook's slot holds at this step
+        valid_k = (frame_k >= 0) & (frame_k < num_frames)
+        forced_k = valid_k & (frame_k < num_prompt)
+        prompt_bk = jax.lax.dynamic_index_in_dim(prompt_seq_bsk, s, axis=1, keepdims=False)
+        ids_bk = jnp.where(forced_k, prompt_bk, jnp.where(valid_k, ids_bk, pad))
+        seq = jax.lax.dynamic_update_slice_in_dim(state.seq_bsk, ids_bk[:, None], s, axis=1)
+        logits = state.logits_bskv
+        if record_logits:
+            logits = jax.lax.dynamic_update_slice_in_dim(logits, logits_bkv[:, None], s, axis=1)
+        return SamplerState(s + 1, seq, cache, state.keys_b, s + 1 >= num_steps, logits)
+
+    init = SamplerState(
+        step=jnp.zeros((), jnp.int32),
+        seq_bsk=jnp.full((b, num_steps, k), pad, jnp.int32),
+        cache=model.init_cache(r * b, num_steps),
+        keys_b=keys_b,
+        done=jnp.zeros((), bool),
+        logits_bskv=jnp.zeros((b, num_steps if record_logits else 0, k, v), jnp.float32),
+    )
+    final = jax.lax.while_loop(lambda st: ~st.done, body, init)
+    return revert_delay(final.seq_bsk, num_frames), final.logits_bskv
+
+
+_sample_window_jit = jax.jit(
+    _sample_window,
+    static_argnames=("graphdef", "guidance", "method", "num_frames", "record_logits"),
+)
+
+
+def compiled_programs() -> int:
+    """How many sampler programs have been compiled in this process (for no-recompile tests)."""
+    return _sample_window_jit._cache_size()
+
+
+def sample_window(
+    model,
+    frames_fhwc,
+    fps: float,
+    text_rble,
+    mask_rbl,
+    guidance: Guidance,
+    method: SamplingMethod,
+    keys_b,
+    num_frames: int,
+    prompt_btk=None,
+    num_prompt: int = 0,
+    record_logits: bool = False,
+    split=None,
+):
+    """Samples ``num_frames`` codec frames for ``B`` variations of one video.
+
+    Args:
+        model: a ``TokenLM``.
+        frames_fhwc: uint8 [F, H, W, 3] of this window, at ``fps``, frame 0 at the window's start.
+        fps: frame rate of ``frames_fhwc``.
+        text_rble: float32 [R, B, L, E] text states per branch (``guidance.branches`` order).
+        mask_rbl: bool [R, B, L].
+        guidance: which branches and how they combine.
+        method: how tokens are drawn.
+        keys_b: [B] typed PRNG keys, one per sample.
+        num_frames: T of the window (static: one program per value).
+        prompt_btk: int32 [B, T, K] tokens forced for the first ``num_prompt`` frames (the
+            overlap carried over from the previous window); None for none.
+        num_prompt: frames of ``prompt_btk`` to force (traced: no recompile per value).
+        record_logits: also return the guided logits of every step (tests, analysis).
+        split: ``nnx.split(model)`` when the caller keeps it (saves walking the graph per call).
+
+    Returns:
+        int32 tokens_btk [B, T, K] (delay reverted), and float32 logits_bskv [B, S, K, V] when
+        ``record_logits`` (else None).
+    """
+    graphdef, params = split if split is not None else nnx.split(model)
+    b, k = keys_b.shape[0], model.cfg.num_codebooks
+    r = len(guidance.branches)
+    if text_rble.shape[:2] != (r, b) or mask_rbl.shape != text_rble.shape[:3]:
+        raise ValueError(
+            f"text must be [R={r}, B={b}, L, E] with a [R, B, L] mask for {guidance} and {b} "
+            f"keys, got {tuple(text_rble.shape)} and {tuple(mask_rbl.shape)}"
+        )
+    if prompt_btk is None:
+        prompt_btk = jnp.zeros((b, num_frames, k), jnp.int32)
+    use_video_r = jnp.asarray([br.video for br in guidance.branches])
+    tokens_btk, logits = _sample_window_jit(
+        graphdef,
+        params,
+        jnp.asarray(frames_fhwc, jnp.uint8)[None],
+        jnp.float32(fps),
+        jnp.asarray(text_rble, jnp.float32),
+        jnp.asarray(mask_rbl, bool),
+        use_video_r,
+        jnp.asarray(prompt_btk, jnp.int32),
+        jnp.int32(num_prompt),
+        keys_b,
+        guidance=guidance,
+        method=method,
+        num_frames=int(num_frames),
+        record_logits=record_logits,
+    )
+    return tokens_btk, (logits if record_logits else None)
