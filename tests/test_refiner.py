@@ -54,7 +54,8 @@ def test_shapes_and_dequantize_matches_numpy():
     assert v_btd.shape == (2, 12, D) and bool(jnp.all(jnp.isfinite(v_btd)))
     z_btd = refine_jit(model, z_q_btd, jax.random.key(1), num_steps=4)
     assert z_btd.shape == (2, 12, D) and z_btd.dtype == jnp.float32
-    assert 1_000_000 <= count_params(Refiner(RefinerConfig(), rngs=nnx.Rngs(0))) <= 3_000_000
+    small = nnx.eval_shape(lambda: Refiner(RefinerConfig(), rngs=nnx.Rngs(0)))
+    assert 1_000_000 <= count_params(small) <= 3_000_000
     with pytest.raises(ValueError, match="z_q_btd has shape"):
         refine(model, jnp.zeros((2, 12, D + 1)), jax.random.key(0))
 
@@ -128,7 +129,7 @@ def toy_batch(rng, batch=16, frames=16):
     return {"tokens": tokens_btk, "latent": latent_btd.astype(np.float32)}
 
 
-def train(model, batches, steps, lr=3e-3):
+def train(model, batches, steps, lr=1e-2):
     optimizer = nnx.Optimizer(model, optax.adam(lr), wrt=nnx.Param)
 
     @nnx.jit
@@ -143,7 +144,7 @@ def train(model, batches, steps, lr=3e-3):
 
 def test_loss_drops_when_overfitting_a_tiny_batch():
     batch = toy_batch(np.random.default_rng(0), batch=4, frames=8)
-    losses = train(Refiner(tiny_cfg(), codebooks(), rngs=nnx.Rngs(0)), lambda i: batch, 150)
+    losses = train(Refiner(tiny_cfg(), codebooks(), rngs=nnx.Rngs(0)), lambda i: batch, 60)
     assert np.mean(losses[-20:]) < 0.5 * np.mean(losses[:10])
 
 
@@ -155,11 +156,9 @@ def test_trained_refiner_moves_the_latent_towards_the_target():
         codebooks(),
         K,
     )
-    cfg = tiny_cfg(width=48, num_blocks=3).with_stats(
-        stats["latent_mean"], stats["latent_std"], stats["residual_std"]
-    )
+    cfg = tiny_cfg().with_stats(stats["latent_mean"], stats["latent_std"], stats["residual_std"])
     model = Refiner(cfg, codebooks(), rngs=nnx.Rngs(0))
-    train(model, lambda i: data[i % len(data)], 400)
+    train(model, lambda i: data[i % len(data)], 80)
     test = toy_batch(np.random.default_rng(99))
     z_q = model.dequantize(jnp.asarray(test["tokens"]))
     z = refine_jit(model, z_q, jax.random.key(0), num_steps=8)

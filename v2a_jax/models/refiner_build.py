@@ -86,3 +86,53 @@ def build_refiner(
     if codebooks_kvd is None and cfg.codec:
         codebooks_kvd = load_codebooks(cfg.codec)
     return Refiner(cfg, codebooks_kvd, rngs=rngs)
+
+
+def build_refiner_model(config, rngs: nnx.Rngs) -> Refiner:
+    """The training loop's ``build`` for a ``Config`` whose ``model`` is a ``RefinerConfig``."""
+    if not isinstance(config.model, RefinerConfig):
+        raise ValueError(f"config.model is {type(config.model).__name__}, not RefinerConfig")
+    return build_refiner(config.model, rngs)
+
+
+def prepare_refiner_config(config, codec: str | None = None, max_clips: int = 512):
+    """Fills in what a refiner run learns from its data: the codec and the latent statistics.
+
+    Args:
+        config: a ``Config`` whose ``model`` is a ``RefinerConfig``; ``config.data`` names the
+            tokenized set.
+        codec: the codec the set was tokenized with; default ``config.model.codec``, else the
+            data set's ``read_codec_info(data_dir)["codec"]``.
+        max_clips: training clips the statistics are computed from.
+
+    Returns:
+        ``(config, codebooks_kvd)``: the config with ``model.codec`` and the statistics set (as
+        they will be stored in the checkpoint), and the codebooks.
+
+    Raises:
+        ValueError: the codec's K, V or D differ from the refiner config's.
+    """
+    import dataclasses
+
+    from v2a_jax.train.data import open_records
+
+    cfg = config.model
+    codec = codec or cfg.codec
+    if not codec:
+        from v2a_jax.data.tokenized import read_codec_info
+
+        codec = str(read_codec_info(config.data.data_dir)["codec"])
+    codebooks_kvd = load_codebooks(codec)
+    k, v, d = codebooks_kvd.shape
+    wanted = {"num_codebooks": k, "codebook_size": v, "latent_dim": d}
+    wrong = {n: (getattr(cfg, n), x) for n, x in wanted.items() if getattr(cfg, n) != x}
+    if wrong:
+        fixes = " ".join(f"--config.model.{n}={x}" for n, (_, x) in wrong.items())
+        raise ValueError(f"refiner config does not match codec {codec!r}: {wrong}; pass {fixes}")
+    cfg = dataclasses.replace(cfg, codec=codec)
+    records = open_records(config.data, config.data.train_split)
+    count = min(len(records), int(max_clips))
+    clips = ((records[i]["tokens"], records[i]["latent"]) for i in range(count))
+    stats = latent_stats(clips, codebooks_kvd, cfg.coarse_codebooks)
+    cfg = cfg.with_stats(stats["latent_mean"], stats["latent_std"], stats["residual_std"])
+    return dataclasses.replace(config, model=cfg), codebooks_kvd
