@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ("v2a_jax.commands.data", "v2a_jax.commands.codec")
+COMMAND_MODULES = ("v2a_jax.commands.data", "v2a_jax.commands.codec", "v2a_jax.commands.train")
 
 
 class UserError(Exception):
@@ -28,7 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    # Commands that take ``--config.a.b=value`` overrides (v2a train) get the unrecognised
+    # arguments as ``args.extra``; every other command rejects them as argparse would.
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "accepts_config_overrides", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     try:
         code = args.func(args)
     except (UserError, ValueError, FileNotFoundError) as err:

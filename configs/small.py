@@ -1,0 +1,37 @@
+"""small: the CPU default, ~9 M parameters, trained on tokenized SyncScenes on 2 cores.
+
+Build the data, then train (rerun the same command to resume after an interruption):
+
+    v2a data build syncscenes --data-dir data/syncscenes --num-train 2000 --num-validation 100
+    v2a data tokenize ...                      # -> data/tokenized (see the README)
+    v2a train --config configs/small.py --workdir workdirs/small
+
+Expect: validation loss (mean CE per token, nats) falling steadily from ln(1024) = 6.9; the
+numbers and wall time of the reference run are in the README.
+"""
+
+from v2a_jax.config import Config, DataConfig, TrainConfig
+from v2a_jax.models.presets import SMALL
+
+
+def get_config() -> Config:
+    return Config(
+        model=SMALL,
+        train=TrainConfig(
+            steps=3000,
+            batch_size=8,
+            lr=1e-3,
+            warmup_steps=200,
+            end_lr_factor=0.1,
+            weight_decay=0.01,
+            clip_norm=1.0,
+            log_every=20,
+            eval_every=250,
+            eval_batches=8,
+            save_every=250,
+            keep_checkpoints=3,
+        ),
+        data=DataConfig(data_dir="data/tokenized", max_text_len=32),
+        mesh=None,
+        seed=0,
+    )

@@ -1,0 +1,96 @@
+"""Config files and ``--config.a.b=value`` overrides (v2a_jax.config)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import jax
+import pytest
+from flax import nnx
+
+from v2a_jax.config import (
+    Config,
+    TrainConfig,
+    apply_overrides,
+    config_from_dict,
+    config_to_dict,
+    load_config,
+)
+
+CONFIGS = sorted((Path(__file__).parents[1] / "configs").glob("*.py"))
+
+
+def test_every_config_is_shipped():
+    assert {p.stem for p in CONFIGS} >= {"tiny", "small", "base"}
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+def test_every_config_loads_and_builds(path):
+    """Each shipped config loads, round-trips through JSON, and its model builds (shapes only)."""
+    from v2a_jax.train.loop import build_token_lm
+
+    config = load_config(path)
+    assert config.__doc__ is not None and "v2a train" in path.read_text()
+    assert config_from_dict(config_to_dict(config)) == config
+    model = nnx.eval_shape(lambda: build_token_lm(config, nnx.Rngs(config.seed)))
+    params = nnx.state(model, nnx.Param)
+    count = sum(x.size for x in jax.tree.leaves(params))
+    assert count > 10_000
+
+
+def test_overrides_convert_to_field_types(tmp_path):
+    path = Path(__file__).parents[1] / "configs" / "tiny.py"
+    config = load_config(
+        path,
+        [
+            "--config.train.lr=3e-4",
+            "--config.train.steps=7",
+            "config.data.data_dir=out/tok",
+            "--config.model.num_layers=1",
+            "--config.seed=5",
+            "--config.data.keys=tokens,frames,latent",
+            "--config.model.video.widths=(4, 8)",
+        ],
+    )
+    assert config.train.lr == 3e-4 and isinstance(config.train.lr, float)
+    assert config.train.steps == 7 and isinstance(config.train.steps, int)
+    assert config.data.data_dir == "out/tok"
+    assert config.model.num_layers == 1
+    assert config.seed == 5
+    assert config.data.keys == ("tokens", "frames", "latent")
+    assert config.model.video.widths == (4, 8)
+    # An int literal is fine for a float field; a float for an int field is not.
+    assert apply_overrides(config, ["--config.train.lr=1"]).train.lr == 1.0
+    with pytest.raises(ValueError, match=r"'train.steps'.*not an int"):
+        apply_overrides(config, ["--config.train.steps=2.5"])
+    with pytest.raises(ValueError, match=r"'model.dtype'"):
+        apply_overrides(config, ["--config.model.dtype=float8"])  # the model's own check
+
+
+def test_unknown_key_names_it_and_lists_valid_keys():
+    config = Config(model=TrainConfig())
+    with pytest.raises(ValueError) as err:
+        apply_overrides(config, ["--config.train.learning_rate=1e-3"])
+    message = str(err.value)
+    assert "'train.learning_rate'" in message
+    assert "valid keys of train" in message and "'lr'" in message and "'warmup_steps'" in message
+    with pytest.raises(ValueError, match=r"unknown config key 'trian.lr'.*'train'.*'data'"):
+        apply_overrides(config, ["--config.trian.lr=1"])
+    with pytest.raises(ValueError, match="not of the form"):
+        apply_overrides(config, ["--config.train.lr"])
+
+
+def test_bad_config_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.py"):
+        load_config(tmp_path / "nope.py")
+    bad = tmp_path / "bad.py"
+    bad.write_text("def get_config():\n    return 3\n")
+    with pytest.raises(ValueError, match="returned int, not Config"):
+        load_config(bad)
+
+
+def test_validation_in_train_config():
+    with pytest.raises(ValueError, match="train.batch_size must be >= 1"):
+        TrainConfig(batch_size=0)
+    assert dataclasses.replace(TrainConfig(), steps=3).steps == 3
