@@ -10,7 +10,12 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ("v2a_jax.commands.data", "v2a_jax.commands.codec", "v2a_jax.commands.train")
+COMMAND_MODULES = (
+    "v2a_jax.commands.data",
+    "v2a_jax.commands.codec",
+    "v2a_jax.commands.train",
+    "v2a_jax.commands.generate",
+)
 
 
 class UserError(Exception):

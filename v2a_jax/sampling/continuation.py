@@ -92,7 +92,8 @@ def generate_tokens(
         guidance: the guidance; method: the sampling method.
         seeds: B seeds; sample b's keys are ``key(seeds[b])`` folded with the window index.
         num_frames: T codec frames of the clip.
-        overlap_s: context carried from one window into the next, in seconds.
+        overlap_s: context carried from one window into the next, in seconds; at most half a
+            window (a longer overlap is cut to that, so each window advances by half or more).
         window_frames: W (default: the most the model's ``max_steps`` allows).
         progress: called with ``(windows_done, windows_total)`` after each window.
 
@@ -106,7 +107,8 @@ def generate_tokens(
     window = window_frames or cfg.max_frames_for_steps()
     ratio = rate / fps
     align = round(ratio) if abs(ratio - round(ratio)) < 1e-6 and ratio >= 1 else 1
-    windows = plan_windows(num_frames, window, max(1, round(overlap_s * rate)), align)
+    overlap = min(max(1, round(overlap_s * rate)), window // 2)
+    windows = plan_windows(num_frames, window, overlap, align)
     base_keys = jnp.stack([jax.random.key(int(s)) for s in seeds])
     split = nnx.split(model)
     total = windows[-1].start + windows[-1].length

@@ -1,0 +1,104 @@
+"""V2A.generate on a tiny random model and an untrained codec: exact durations at any frame
+rate, per-seed reproducibility, guidance and refine errors, mismatched checkpoints."""
+
+import json
+import shutil
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from sampling_fixtures import tiny_checkpoint
+
+from v2a_jax.api import V2A, ModelMismatchError
+from v2a_jax.sampling.duration import DurationError
+
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    return V2A.from_pretrained(tiny_checkpoint())
+
+
+def _frames(n, size=(48, 80), seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (n, *size, 3), dtype=np.uint8)
+
+
+# Every call below has 4 samples and a negative prompt (4 guidance branches) and is longer than
+# one tiny-model window, so all of them share one compiled sampler program.
+KW = dict(prompt="a metal ball bouncing", negative_prompt="rain", num_samples=4)
+
+
+@pytest.mark.parametrize(
+    ("num_frames", "fps"), [(45, Fraction(30000, 1001)), (40, 24.0), (90, 60.0)]
+)
+def test_exact_duration_at_any_frame_rate(pipe, num_frames, fps):
+    out = pipe.generate(frames=_frames(num_frames), fps=float(fps), seed=3, **KW)
+    duration = num_frames / float(fps)
+    assert out.waveforms.shape == (4, round(duration * SR))
+    assert out.tokens.shape == (4, -(-round(duration * SR) // 320), 4)
+    assert out.duration_s == pytest.approx(duration)
+    assert out.seeds == [3, 4, 5, 6] and out.sample_rate == SR
+    assert out.settings["refined"] is False
+
+
+def test_variable_frame_rate_and_duration_argument(pipe):
+    ts = np.cumsum(np.r_[0.0, np.random.default_rng(1).uniform(0.02, 0.06, 59)])
+    out = pipe.generate(frames=_frames(60), timestamps=ts, **KW)
+    full = ts[-1] + np.median(np.diff(ts))
+    assert out.waveforms.shape[1] == round(full * SR)
+    short = pipe.generate(frames=_frames(60), timestamps=ts, duration=1.5, **KW)
+    assert short.waveforms.shape[1] == round(1.5 * SR)
+    with pytest.raises(ValueError, match="longer than the frames"):
+        pipe.generate(frames=_frames(60), timestamps=ts, duration=full + 1.0, **KW)
+
+
+def test_sample_i_reproducible_from_its_seed(pipe):
+    frames = _frames(40, size=(64, 64))
+    many = pipe.generate(frames=frames, fps=25.0, seed=10, **KW)
+    assert len({many.tokens[i].tobytes() for i in range(4)}) == 4  # four different samples
+    again = pipe.generate(frames=frames, fps=25.0, seed=10, **KW)
+    np.testing.assert_array_equal(again.tokens, many.tokens)
+    one = pipe.generate(frames=frames, fps=25.0, seed=12, **{**KW, "num_samples": 1})
+    np.testing.assert_array_equal(one.tokens[0], many.tokens[2])
+
+
+def test_bad_requests_raise_one_clear_error(pipe):
+    frames = _frames(40)
+    with pytest.raises(ValueError, match="needs a non-empty prompt"):
+        pipe.generate(frames=frames, fps=25.0, prompt="", guidance_scale=3.0)
+    with pytest.raises(ValueError, match="needs a non-empty prompt"):
+        pipe.generate(frames=frames, fps=25.0, prompt=" ", negative_prompt="rain")
+    with pytest.raises(ValueError, match="no refiner"):
+        pipe.generate(frames=frames, fps=25.0, refine=True, **KW)
+    with pytest.raises(ValueError, match="no frames"):
+        pipe.generate(frames=_frames(0), fps=25.0, **KW)
+    with pytest.raises(ValueError, match="uint8"):
+        pipe.generate(frames=frames.astype(np.float32), fps=25.0, **KW)
+    with pytest.raises(ValueError, match="not both"):
+        pipe.generate(frames=frames, **KW)
+    with pytest.raises(FileNotFoundError, match="missing.mp4"):
+        pipe.generate(video="missing.mp4", **KW)
+
+
+def test_duration_beyond_the_sampler_limit():
+    short = V2A.from_pretrained(tiny_checkpoint(), max_duration_s=1.0)
+    with pytest.raises(DurationError, match="longer than this sampler supports"):
+        short.generate(frames=_frames(40), fps=25.0, **KW)
+
+
+def test_checkpoint_from_another_config(tmp_path):
+    from v2a_jax.codec import Codec, CodecConfig
+    from v2a_jax.train.checkpoint import CheckpointError
+
+    with pytest.raises(ModelMismatchError, match="another codec config"):
+        V2A.from_pretrained(tiny_checkpoint(), codec=Codec.from_config(CodecConfig(n_q=8)))
+    bad = tmp_path / "bad"
+    shutil.copytree(tiny_checkpoint(), bad)
+    card = json.loads((bad / "config.json").read_text())
+    card["config"]["model"]["d_model"] = 64  # params saved at d_model 32
+    (bad / "config.json").write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match="bad"):
+        V2A.from_pretrained(bad)
+    with pytest.raises(FileNotFoundError, match="neither 'default' nor"):
+        V2A.from_pretrained(tmp_path / "nothing")
