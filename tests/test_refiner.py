@@ -181,3 +181,18 @@ def test_codec_codebooks_dequantize_like_the_codec():
             rtol=1e-5,
             atol=1e-6,
         )
+
+
+@pytest.mark.parametrize("name", ["refiner_tiny", "refiner_small"])
+def test_shipped_configs_load_and_build(name):
+    from pathlib import Path
+
+    from v2a_jax.config import load_config
+    from v2a_jax.models.refiner_build import build_refiner_model
+
+    path = Path(__file__).resolve().parent.parent / "configs" / f"{name}.py"
+    config = load_config(path, ["--config.train.steps=7", "--config.model.flow.shift=2.0"])
+    assert config.train.steps == 7 and config.model.flow.shift == 2.0
+    assert set(config.data.keys) == {"tokens", "latent"}
+    model = nnx.eval_shape(lambda: build_refiner_model(config, nnx.Rngs(0)))
+    assert count_params(model) <= 3_000_000

@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "v2a_jax.commands.codec",
     "v2a_jax.commands.train",
     "v2a_jax.commands.generate",
+    "v2a_jax.commands.refiner",
 )
 
 

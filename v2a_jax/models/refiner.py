@@ -97,11 +97,12 @@ class Refiner(nnx.Module):
         self.in_proj = nnx.Linear(2 * d, w, rngs=rngs)
         self.time_fc1 = nnx.Linear(cfg.time_dim, w, rngs=rngs)
         self.time_fc2 = nnx.Linear(w, w, rngs=rngs)
-        self.blocks = nnx.List(
-            [
-                RefinerBlock(cfg, cfg.dilations[i % len(cfg.dilations)], rngs)
+        # String keys (not nnx.List's ints): checkpoint trees are keyed by name on disk.
+        self.blocks = nnx.Dict(
+            {
+                f"block{i}": RefinerBlock(cfg, cfg.dilations[i % len(cfg.dilations)], rngs)
                 for i in range(cfg.num_blocks)
-            ]
+            }
         )
         self.out_norm = nnx.LayerNorm(w, use_bias=False, use_scale=False, rngs=rngs)
         self.out_modulation = _zeros_linear(w, 2 * w, rngs)
@@ -123,8 +124,8 @@ class Refiner(nnx.Module):
             jax.nn.silu(self.time_fc1(timestep_embedding(t_b, self.cfg.time_dim)))
         )
         cond_bw = jax.nn.silu(temb_bw)
-        for block in self.blocks:
-            h_btw = block(h_btw, cond_bw)
+        for i in range(self.cfg.num_blocks):
+            h_btw = self.blocks[f"block{i}"](h_btw, cond_bw)
         shift_bw, scale_bw = jnp.split(self.out_modulation(cond_bw), 2, axis=-1)
         h_btw = self.out_norm(h_btw) * (1.0 + scale_bw[:, None]) + shift_bw[:, None]
         return self.out_proj(h_btw)

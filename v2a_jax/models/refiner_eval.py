@@ -28,8 +28,8 @@ def refine_tokens(refiner, tokens_btk, rng, num_steps: int, noise_scale: float =
     z_q_btd = refiner.dequantize(jnp.asarray(tokens_btk))
     start = time.perf_counter()
     z_btd = refine_jit(refiner, z_q_btd, rng, num_steps=num_steps, noise_scale=noise_scale)
-    z_btd = np.asarray(jax.block_until_ready(z_btd))
-    return np.asarray(z_q_btd), z_btd, time.perf_counter() - start
+    z_btd = np.array(jax.block_until_ready(z_btd))
+    return np.array(z_q_btd), z_btd, time.perf_counter() - start
 
 
 def evaluate_gt_tokens(

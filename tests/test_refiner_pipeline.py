@@ -1,0 +1,115 @@
+"""The refiner end to end on a tiny codec: training loop, checkpoint, evaluation, comparison."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from v2a_jax.config import Config, DataConfig, TrainConfig
+from v2a_jax.models.refiner_build import build_refiner_model, latent_stats
+from v2a_jax.models.refiner_config import RefinerConfig
+from v2a_jax.models.refiner_eval import VARIANTS, evaluate_gt_tokens
+from v2a_jax.models.refiner_loss import refiner_loss
+
+SR = 16_000
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from v2a_jax.codec import Codec, CodecConfig
+    from v2a_jax.train.checkpoint import export_params
+    from v2a_jax.train.loop import train
+
+    tmp = tmp_path_factory.mktemp("refiner")
+    codec_cfg = CodecConfig(n_q=2, bins=16, dimension=8, n_filters=4, kmeans_init=False)
+    codec = Codec.from_config(codec_cfg, seed=0)
+    codec.save(tmp / "codec")
+    rng = np.random.default_rng(0)
+    t = np.arange(SR) / SR
+    clips = []
+    for i in range(4):
+        audio = (0.3 * np.sin(2 * np.pi * (200 + 100 * i) * t)).astype(np.float32)
+        audio += 0.01 * rng.normal(size=SR).astype(np.float32)
+        clips.append(
+            {
+                "clip_id": f"clip{i}",
+                "tokens": codec.encode(audio),
+                "latent": codec.encode_latent(audio),
+                "audio": audio,
+                "sample_rate": SR,
+                "frames": np.full((25, 16, 16, 3), 40 * i, np.uint8),
+                "fps": 25.0,
+                "caption": f"tone {i}",
+                "text_emb": np.zeros((3, 384), np.float16),
+            }
+        )
+    stats = latent_stats(((c["tokens"], c["latent"]) for c in clips), codec.codebooks(), 2)
+    model_cfg = RefinerConfig(
+        latent_dim=8, num_codebooks=2, codebook_size=16, width=16, num_blocks=1, time_dim=16,
+        num_coarse_codebooks=1, codec=str(tmp / "codec"),
+    ).with_stats(stats["latent_mean"], stats["latent_std"], stats["residual_std"])  # fmt: skip
+    config = Config(
+        model=model_cfg,
+        train=TrainConfig(
+            steps=4,
+            batch_size=2,
+            warmup_steps=1,
+            log_every=2,
+            eval_every=4,
+            eval_batches=1,
+            save_every=4,
+            keep_checkpoints=1,
+        ),  # fmt: skip
+        data=DataConfig(keys=("tokens", "latent")),
+    )
+    result = train(
+        config, tmp / "work", build=build_refiner_model, loss_fn=refiner_loss,
+        records=(clips, clips), progress=False,
+    )  # fmt: skip
+    export_params(tmp / "work", tmp / "export")
+    return tmp, codec, clips, result
+
+
+def test_trained_refiner_restores_codebooks_and_stats(trained):
+    from v2a_jax.train.checkpoint import load_model
+
+    tmp, codec, clips, result = trained
+    assert result.step == 4 and np.isfinite(result.train_loss)
+    refiner, config = load_model(tmp / "export")
+    np.testing.assert_array_equal(np.asarray(refiner.codebooks[...]), codec.codebooks())
+    np.testing.assert_allclose(refiner.residual_std[...], config.model.residual_std, rtol=1e-6)
+    out = evaluate_gt_tokens(refiner, codec, clips, num_steps=2, batch_size=2)
+    assert out["num_clips"] == 4 and set(out["mel_distance"]) == set(VARIANTS)
+    assert out["refine_s_per_audio_s"] > 0 and len(out["per_clip"]) == 4
+
+
+def test_comparison_script_writes_results_and_pages(trained, tmp_path, monkeypatch):
+    tmp, _, clips, _ = trained
+    spec = importlib.util.spec_from_file_location(
+        "compare_ar_vs_diffusion", ROOT / "experiments" / "compare_ar_vs_diffusion.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setattr(script, "open_split", lambda data_dir, split, name=None: clips)
+    out = tmp_path / "compare"
+    script.main(
+        ["--refiner", str(tmp / "export"), "--data-dir", "unused", "--num-clips", "3",
+         "--batch-size", "2", "--num-steps", "2", "--pages", "1", "--no-syncbench",
+         "--out", str(out)]
+    )  # fmt: skip
+    results = json.loads((out / "results.json").read_text())
+    assert results["num_clips"] == 3
+    for entry in ("gt_coarse", "gt_coarse_diffusion"):
+        assert results[entry]["mel_distance"] > 0
+        assert sorted((out / "predictions" / entry).glob("*.wav")) == [
+            out / "predictions" / entry / f"clip{i}.wav" for i in range(3)
+        ]
+    assert "refine" in results["gt_coarse_diffusion"]["seconds_per_audio_second"]
+    page = (out / "clip0.html").read_text()
+    assert page.count("<video") == 3 and page.count("<img") == 3 and page.count("<audio") == 3
+    assert 'href="clip0.html"' in (out / "index.html").read_text()
