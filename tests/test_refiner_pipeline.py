@@ -113,3 +113,50 @@ def test_comparison_script_writes_results_and_pages(trained, tmp_path, monkeypat
     page = (out / "clip0.html").read_text()
     assert page.count("<video") == 3 and page.count("<img") == 3 and page.count("<audio") == 3
     assert 'href="clip0.html"' in (out / "index.html").read_text()
+
+
+def test_comparison_script_runs_the_ar_model_too(tmp_path, monkeypatch):
+    """AR-only and AR+diffusion from one tiny random AR model's tokens (default codec shape)."""
+    import orbax.checkpoint as ocp
+    from flax import nnx
+    from sampling_fixtures import tiny_checkpoint
+
+    from v2a_jax.codec import Codec
+    from v2a_jax.config import config_to_dict
+    from v2a_jax.models.refiner_build import build_refiner
+
+    model_dir = tiny_checkpoint()
+    codec = Codec.load(model_dir / "codec")
+    cfg = RefinerConfig(width=16, num_blocks=1, time_dim=16, codec=str(model_dir / "codec"))
+    refiner = build_refiner(cfg, nnx.Rngs(0))
+    _, params, rest = nnx.split(refiner, nnx.Param, ...)
+    ckptr = ocp.StandardCheckpointer()
+    ckptr.save(tmp_path / "refiner" / "params", {"params": params, "rest": rest})
+    ckptr.wait_until_finished()
+    card = {"config": config_to_dict(Config(model=cfg)), "step": 0,
+            "build": "v2a_jax.models.refiner_build:build_refiner_model"}  # fmt: skip
+    (tmp_path / "refiner" / "config.json").write_text(json.dumps(card))
+    audio = np.random.default_rng(0).normal(size=SR).astype(np.float32) * 0.1
+    clips = [
+        {"clip_id": f"c{i}", "tokens": codec.encode(audio), "audio": audio, "sample_rate": SR,
+         "frames": np.full((25, 32, 32, 3), 60 * i, np.uint8), "fps": 25.0,
+         "caption": "a metal ball bouncing", "negative_prompt": "rain"}
+        for i in range(2)
+    ]  # fmt: skip
+    spec = importlib.util.spec_from_file_location(
+        "compare_ar_vs_diffusion", ROOT / "experiments" / "compare_ar_vs_diffusion.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setattr(script, "open_split", lambda data_dir, split, name=None: clips)
+    out = tmp_path / "compare"
+    script.main(
+        ["--model", str(model_dir), "--refiner", str(tmp_path / "refiner"), "--data-dir", "x",
+         "--num-clips", "2", "--num-steps", "2", "--pages", "1", "--no-syncbench",
+         "--out", str(out)]
+    )  # fmt: skip
+    results = json.loads((out / "results.json").read_text())
+    for entry in ("ar", "ar_diffusion", "gt_coarse", "gt_coarse_diffusion"):
+        assert np.isfinite(results[entry]["mel_distance"])
+    assert set(results["ar_diffusion"]["seconds_per_audio_second"]) >= {"sample", "refine"}
+    assert (out / "c0.html").read_text().count("<video") == 5
