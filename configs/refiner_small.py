@@ -1,6 +1,7 @@
 """Refiner, small: 6 ConvNeXt blocks of width 192 (2.84 M parameters), 8 Euler steps.
 
-Flow matching on the residual between the codec's continuous latent and the quantized latent of
+Trained on random 1 s windows (50 frames) of the clips, evaluated on whole clips. Flow
+matching on the residual between the codec's continuous latent and the quantized latent of
 the first k codebooks (all K by default; ``config.model.num_coarse_codebooks=2`` to restore two).
 
 Run (CPU, one core; the measured result is in the README's refiner section):
@@ -16,18 +17,20 @@ from v2a_jax.models.refiner_config import RefinerConfig
 
 def get_config() -> Config:
     return Config(
-        model=RefinerConfig(width=192, num_blocks=6, kernel_size=7, dilations=(1, 2, 4)),
+        model=RefinerConfig(
+            width=192, num_blocks=6, kernel_size=7, dilations=(1, 2, 4), train_crop_frames=50
+        ),
         train=TrainConfig(
-            steps=2000,
-            batch_size=8,
-            lr=1e-3,
-            warmup_steps=100,
+            steps=800,
+            batch_size=16,
+            lr=2e-3,
+            warmup_steps=50,
             end_lr_factor=0.1,
             weight_decay=0.0,
-            log_every=25,
-            eval_every=250,
-            eval_batches=4,
-            save_every=250,
+            log_every=20,
+            eval_every=200,
+            eval_batches=2,
+            save_every=100,
             keep_checkpoints=2,
         ),
         data=DataConfig(keys=("tokens", "latent")),
