@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -115,17 +116,25 @@ def test_comparison_script_writes_results_and_pages(trained, tmp_path, monkeypat
     assert 'href="clip0.html"' in (out / "index.html").read_text()
 
 
-def test_comparison_script_runs_the_ar_model_too(tmp_path, monkeypatch):
+@pytest.fixture
+def tiny_model_dir():
+    from sampling_fixtures import tiny_checkpoint
+
+    path = tiny_checkpoint()  # a fresh temporary folder: removed after the test
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_comparison_script_runs_the_ar_model_too(tiny_model_dir, tmp_path, monkeypatch):
     """AR-only and AR+diffusion from one tiny random AR model's tokens (default codec shape)."""
     import orbax.checkpoint as ocp
     from flax import nnx
-    from sampling_fixtures import tiny_checkpoint
 
     from v2a_jax.codec import Codec
     from v2a_jax.config import config_to_dict
     from v2a_jax.models.refiner_build import build_refiner
 
-    model_dir = tiny_checkpoint()
+    model_dir = tiny_model_dir
     codec = Codec.load(model_dir / "codec")
     cfg = RefinerConfig(width=16, num_blocks=1, time_dim=16, codec=str(model_dir / "codec"))
     refiner = build_refiner(cfg, nnx.Rngs(0))
