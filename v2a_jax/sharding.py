@@ -84,6 +84,27 @@ def _mesh_axis_size(mesh, axes) -> int:
     return math.prod(mesh.shape[a] for a in axes)
 
 
+def _mesh_axes(names: Sequence[str | None]) -> list:
+    """Mesh axes of each logical name; a mesh axis already taken by an earlier dimension is not
+    reused (T5X / Flax rule semantics), e.g. activations ("batch", "audio_time", "embed") put
+    fsdp on batch only."""
+    used, out = set(), []
+    for name in names:
+        if name is None:
+            out.append(None)
+            continue
+        if name not in _RULES:
+            raise ValueError(f"unknown logical axis {name!r}; known: {sorted(_RULES)}")
+        axes = _RULES[name]
+        group = () if axes is None else (axes,) if isinstance(axes, str) else tuple(axes)
+        if used & set(group):
+            out.append(None)
+            continue
+        used |= set(group)
+        out.append(axes)
+    return out
+
+
 def logical_to_spec(
     names: Sequence[str | None], shape: Sequence[int] | None = None, mesh=None
 ) -> PartitionSpec:
@@ -92,20 +113,14 @@ def logical_to_spec(
     Raises:
         ValueError: for an unknown logical name, or a dimension the mesh axes do not divide.
     """
-    spec = []
-    for i, name in enumerate(names):
-        if name is None:
-            spec.append(None)
-            continue
-        if name not in _RULES:
-            raise ValueError(f"unknown logical axis {name!r}; known: {sorted(_RULES)}")
-        axes = _RULES[name]
-        if shape is not None and mesh is not None and shape[i] % _mesh_axis_size(mesh, axes):
-            raise ValueError(
-                f"dimension {i} ({name}) of size {shape[i]} is not divisible by mesh axes "
-                f"{axes} of size {_mesh_axis_size(mesh, axes)}"
-            )
-        spec.append(axes)
+    spec = _mesh_axes(names)
+    if shape is not None and mesh is not None:
+        for i, axes in enumerate(spec):
+            if shape[i] % _mesh_axis_size(mesh, axes):
+                raise ValueError(
+                    f"dimension {i} ({names[i]}) of size {shape[i]} is not divisible by mesh "
+                    f"axes {axes} of size {_mesh_axis_size(mesh, axes)}"
+                )
     return PartitionSpec(*spec)
 
 
@@ -171,12 +186,13 @@ def shard_model(model: nnx.Module, mesh: Mesh) -> nnx.Module:
     return model
 
 
-def create_sharded(init_fn: Callable[[], nnx.Module], mesh: Mesh) -> nnx.Module:
-    """Builds ``init_fn()`` directly sharded: shapes by ``nnx.eval_shape``, then a jitted init
-    with ``out_shardings``, so no device ever holds the full unsharded model."""
+def create_sharded(init_fn: Callable[[], nnx.Module], mesh: Mesh | None = None) -> nnx.Module:
+    """Builds ``init_fn()`` in one jitted call, directly sharded on ``mesh`` (shapes from
+    ``nnx.eval_shape``, placement by ``out_shardings``), so no device ever holds the full unsharded
+    model. Without a mesh: on the default device (still one compile instead of one per op)."""
     abstract = nnx.eval_shape(init_fn)
     graphdef, abstract_state = nnx.split(abstract)
-    shardings = state_shardings(abstract_state, mesh)
+    shardings = None if mesh is None else state_shardings(abstract_state, mesh)
 
     def init():
         return nnx.state(init_fn())
@@ -192,8 +208,8 @@ def constrain(x: jax.Array, names: Sequence[str | None]) -> jax.Array:
     mesh = jax.sharding.get_abstract_mesh()
     if mesh.empty:
         return x
-    spec = []
-    for dim, name in zip(x.shape, names, strict=True):
-        axes = _RULES[name] if name is not None else None
-        spec.append(axes if axes is not None and dim % _mesh_axis_size(mesh, axes) == 0 else None)
+    spec = [
+        axes if dim % _mesh_axis_size(mesh, axes) == 0 else None
+        for dim, axes in zip(x.shape, _mesh_axes(names), strict=True)
+    ]
     return jax.lax.with_sharding_constraint(x, PartitionSpec(*spec))

@@ -78,7 +78,7 @@ class VideoEncoder(nnx.Module):
         if frames_bfhwc.dtype != jnp.uint8:
             raise ValueError(f"frames must be uint8 pixels, got dtype {frames_bfhwc.dtype}")
         b, f = frames_bfhwc.shape[:2]
-        x = frames_bfhwc.reshape(b * f, cfg.height, cfg.width, 3).astype(self.dtype)
+        x = jnp.asarray(frames_bfhwc).reshape(b * f, cfg.height, cfg.width, 3).astype(self.dtype)
         x = x * (2.0 / 255.0) - 1.0
         for i, (kernel, bias) in enumerate(zip(self.kernels, self.biases, strict=True)):
             stride = cfg.patch if i == 0 else 2

@@ -176,8 +176,9 @@ class TokenLM(nnx.Module):
             raise ValueError(
                 f"frames batch {frames_bfhwc.shape[0]} != text batch {text_ble.shape[0]}"
             )
+        text_bld = self.encode_text(text_ble, mask_bl)
         video_bsd, memory_bfd = self.encode_video(frames_bfhwc, fps, num_steps, use_video_b)
-        memory_bmd = jnp.concatenate([memory_bfd, self.encode_text(text_ble, mask_bl)], axis=1)
+        memory_bmd = jnp.concatenate([memory_bfd, text_bld], axis=1)
         mask_bm = jnp.concatenate(
             [jnp.ones(memory_bfd.shape[:2], bool), jnp.asarray(mask_bl, bool)], axis=1
         )
