@@ -10,41 +10,12 @@ import dataclasses
 
 import jax.numpy as jnp
 
+# Re-exported: the encoder's config lives beside the encoder (conditioning never imports models).
+from v2a_jax.conditioning.video_encoder import VideoEncoderConfig
+
+__all__ = ["ModelConfig", "VideoEncoderConfig"]
+
 _DTYPES = ("float32", "bfloat16", "float16")
-
-
-@dataclasses.dataclass(frozen=True)
-class VideoEncoderConfig:
-    """Per-frame conv encoder + temporal conv over raw uint8 frames.
-
-    Attributes:
-        height: frame height H the encoder accepts.
-        width: frame width W.
-        fps: default frame rate of the input (25 for SyncScenes); a call may pass another.
-        patch: size and stride of the first (patchifying) conv.
-        widths: channels of the patch conv, then of each 3x3 stride-2 conv after it.
-        temporal_kernel: width (frames) of each temporal conv.
-        temporal_layers: residual temporal conv layers.
-    """
-
-    height: int = 64
-    width: int = 64
-    fps: float = 25.0
-    patch: int = 8
-    widths: tuple[int, ...] = (32, 64)
-    temporal_kernel: int = 3
-    temporal_layers: int = 1
-
-    def __post_init__(self):
-        if self.height % self.patch or self.width % self.patch:
-            raise ValueError(
-                f"video frame size {self.height}x{self.width} must be a multiple of patch "
-                f"{self.patch}"
-            )
-        if not self.widths:
-            raise ValueError("video widths must name at least the patch conv's channels")
-        if self.temporal_kernel % 2 != 1:
-            raise ValueError(f"temporal_kernel must be odd, got {self.temporal_kernel}")
 
 
 @dataclasses.dataclass(frozen=True)
