@@ -209,11 +209,14 @@ def train(
 
         mesh = make_mesh(config.mesh)
     tx, schedule = make_optimizer(tc), learning_rate_schedule(tc)
+    # Built outside the mesh context: parameters carry *logical* names as sharding metadata,
+    # which Flax would read as mesh axes under jax.set_mesh; placement comes from the rules.
+    graphdef, state, position, source, shardings = restore_or_init(
+        config, workdir, build, tx, mesh, resume_from, init_from
+    )
+    # The steps trace under the mesh, so activation constraints (sharding.constrain) apply.
     mesh_ctx = jax.set_mesh(mesh) if mesh is not None else contextlib.nullcontext()
     with mesh_ctx:
-        graphdef, state, position, source, shardings = restore_or_init(
-            config, workdir, build, tx, mesh, resume_from, init_from
-        )
         train_fn, eval_fn = jit_steps(graphdef, loss_fn, tx, schedule, shardings, mesh)
         if records is None:
             records = (
