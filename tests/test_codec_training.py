@@ -11,8 +11,9 @@ from v2a_jax.codec.training.loop import TrainConfig, train_codec
 
 def test_train_export_and_resume(tmp_path):
     codec_cfg = CodecConfig(kmeans_iters=2)
-    cfg = TrainConfig(steps=6, batch_size=2, segment_s=0.25, warmup_steps=2, adv_start=4,
-                      eval_every=3, save_every=3, num_eval_clips=2, pool_size=3)  # fmt: skip
+    cfg = TrainConfig(steps=6, batch_size=2, segment_s=0.25, eval_segment_s=0.25,
+                      warmup_steps=2, adv_start=4, eval_every=3, save_every=3, num_eval_clips=2,
+                      pool_size=3)  # fmt: skip
     card = train_codec(tmp_path, codec_cfg, cfg)
     assert card["steps"] == 6 and [h["step"] for h in card["history"]] == [3, 6]
     assert "train_adv" in card["history"][-1]  # the adversarial phase ran
@@ -29,8 +30,9 @@ def test_warmup_evaluation_leaves_the_codebooks_uninitialised(tmp_path):
     """k-means must see the warmed-up latent, so evaluating during warm-up must not init it."""
     from safetensors.numpy import load_file
 
-    cfg = TrainConfig(steps=2, batch_size=2, segment_s=0.25, warmup_steps=5, eval_every=1,
-                      save_every=2, num_eval_clips=2, pool_size=2)  # fmt: skip
+    cfg = TrainConfig(steps=2, batch_size=2, segment_s=0.25, eval_segment_s=0.25,
+                      warmup_steps=5, eval_every=1, save_every=2, num_eval_clips=2,
+                      pool_size=2)  # fmt: skip
     train_codec(tmp_path, CodecConfig(kmeans_iters=2), cfg)
     weights = load_file(tmp_path / "codec" / "codec.safetensors")
     inited = [v for k, v in weights.items() if k.endswith("_codebook.inited")]
@@ -62,3 +64,11 @@ def test_cli_reconstruct_without_a_shipped_default_says_where_it_looked(tmp_path
 
     code = main(["codec", "reconstruct", "--data-dir", str(tmp_path), "--out", str(tmp_path)])
     assert code == 2 and "default" in capsys.readouterr().err
+
+
+def test_max_minutes_stops_early_and_saves_a_resumable_state(tmp_path):
+    cfg = TrainConfig(steps=50, batch_size=2, segment_s=0.25, eval_segment_s=0.25,
+                      warmup_steps=100, eval_every=10, save_every=10, num_eval_clips=2,
+                      pool_size=2, max_minutes=1e-9)  # fmt: skip
+    card = train_codec(tmp_path, CodecConfig(kmeans_iters=2), cfg)
+    assert card["steps"] < 50 and (tmp_path / "train_state.pt").exists()

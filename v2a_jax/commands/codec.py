@@ -15,12 +15,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from v2a_jax.codec.training.loop import TrainConfig
 
     for field in dataclasses.fields(TrainConfig):
-        if field.name != "weights":
+        if not isinstance(field.default, dict) and field.default_factory is dataclasses.MISSING:
             kind = type(field.default) if field.default is not None else str
             train.add_argument(
                 f"--{field.name.replace('_', '-')}", type=kind, default=field.default
             )
     train.add_argument("--n-q", type=int, default=4, help="codebooks K (4-8)")
+    train.add_argument("--n-filters", type=int, default=16, help="SEANet base width")
+    train.add_argument("--norm", default="weight_norm", help="SEANet conv normalisation")
     train.set_defaults(func=_train)
 
     rec = sub.add_parser("reconstruct", help="<clip_id>.wav of each clip after a codec round trip")
@@ -36,9 +38,13 @@ def _train(args: argparse.Namespace) -> int:
     from v2a_jax.codec.config import CodecConfig
     from v2a_jax.codec.training.loop import TrainConfig, train_codec
 
-    names = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "weights"]
+    names = [
+        f.name for f in dataclasses.fields(TrainConfig) if f.default_factory is dataclasses.MISSING
+    ]
     cfg = TrainConfig(**{n: getattr(args, n) for n in names})
-    card = train_codec(args.out, CodecConfig(n_q=args.n_q), cfg)
+    card = train_codec(
+        args.out, CodecConfig(n_q=args.n_q, n_filters=args.n_filters, norm=args.norm), cfg
+    )
     print(f"codec written to {args.out}/codec after {card['steps']} steps")
     return 0
 

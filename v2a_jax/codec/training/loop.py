@@ -6,6 +6,16 @@ Phases, chosen so progress shows in minutes on a CPU:
 2. Quantized: residual VQ on, commitment loss added.
 3. From ``adv_start``: the MS-STFT discriminator's hinge and feature-matching losses join, all
    reconstruction and adversarial losses combined by the loss balancer.
+Before ``adv_start`` the reconstruction losses are a plain weighted sum (``plain_weights``): with
+only two losses of known scale the balancer adds nothing, and Adam is scale-invariant anyway.
+
+``input_gain`` scales the first encoder convolution up and the last decoder convolution down at
+initialisation (the function computed is unchanged in form; only the starting point moves):
+SyncScenes audio has an RMS near 0.1, so a freshly initialised encoder sees tiny activations and
+its gradients are ~100x smaller than the decoder's.
+
+``max_minutes`` stops a run after that much training wall time (it saves first), so a run can be
+planned to end at a given time and resumed later.
 
 Resumable: ``<out>/train_state.pt`` (tensors only, loaded with ``weights_only=True``) holds the
 model, discriminator, optimizers, step, data RNG and the metric history; a run restarted with the
@@ -30,18 +40,26 @@ from v2a_jax.io.atomic import atomic_path
 class TrainConfig:
     steps: int = 2000
     batch_size: int = 8
-    segment_s: float = 1.0
-    lr: float = 1e-3
+    segment_s: float = 0.5
+    lr: float = 3e-3
+    adam_b1: float = 0.9
+    adam_b2: float = 0.99
+    input_gain: float = 10.0
+    max_minutes: float = 0.0  # 0 = no wall-clock limit
     warmup_steps: int = 300
     adv_start: int = 1500
     eval_every: int = 100
     save_every: int = 200
     num_eval_clips: int = 16
+    eval_segment_s: float = 1.0  # evaluation crops, fixed across recipes so curves compare
     seed: int = 0
     pool_size: int = 256  # SyncScenes training clips that crops are drawn from
     wav_dir: str | None = None  # optional folder of extra training wavs
-    weights: dict = dataclasses.field(
+    weights: dict = dataclasses.field(  # balancer gradient shares (adversarial phase)
         default_factory=lambda: {"l1": 0.1, "mel": 1.0, "adv": 3.0, "feat": 3.0}
+    )
+    plain_weights: dict = dataclasses.field(  # loss multipliers before the adversarial phase
+        default_factory=lambda: {"l1": 1.0, "mel": 1.0}
     )
 
 
@@ -72,14 +90,14 @@ class AudioCrops:
 
 
 def _eval_metrics(model, batch_bcs, sample_rate, quantize: bool):
-    """Mel distance and SNR of reconstructions of a fixed batch.
+    """Mel distances, SNR and SI-SNR of reconstructions of a fixed batch.
 
     During warm-up the quantizer is bypassed here too: its first call k-means-initialises the
     codebooks, which must happen on the warmed-up latent, not on an early evaluation batch.
     """
     import torch
 
-    from v2a_jax.codec.training.losses import MultiScaleMelLoss
+    from v2a_jax.codec.training.losses import MultiScaleMelLoss, log_mel_distance, si_snr_db
 
     model.eval()
     with torch.no_grad():
@@ -88,11 +106,24 @@ def _eval_metrics(model, batch_bcs, sample_rate, quantize: bool):
         q = model.quantizer(emb, model.frame_rate, model.bandwidth).quantized if quantize else emb
         x = model.decoder(q)[..., : y.shape[-1]]
         mel = MultiScaleMelLoss(sample_rate)(x, y).item()
+        log_mel = log_mel_distance(x, y, sample_rate).item()
         err = ((x - y) ** 2).sum(-1)
-        sisnr_num = (y**2).sum(-1)
-        snr = (10 * torch.log10(sisnr_num / err.clamp(min=1e-9))).mean().item()
+        snr = (10 * torch.log10((y**2).sum(-1) / err.clamp(min=1e-9))).mean().item()
+        sisnr = si_snr_db(x, y).mean().item()
     model.train()
-    return {"mel_distance": mel, "snr_db": snr}
+    return {"mel_distance": round(mel, 4), "log_mel_distance": round(log_mel, 4),
+            "snr_db": round(snr, 3), "si_snr_db": round(sisnr, 3)}  # fmt: skip
+
+
+def _scale_input_output(model, gain: float) -> None:
+    """Multiplies the first encoder conv by ``gain`` and the last decoder conv by 1 / gain."""
+    import torch
+
+    first, last = model.encoder.model[0].conv.conv, model.decoder.model[-1].conv.conv
+    with torch.no_grad():
+        for conv, factor in ((first, gain), (last, 1.0 / gain)):
+            # weight_norm keeps the scale in weight_g; other norms in the weight itself.
+            getattr(conv, "weight_g", conv.weight).mul_(factor)
 
 
 def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig) -> dict:
@@ -117,12 +148,16 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
     from encodec import msstftd
 
     model = build_encodec_model(codec_config)
+    if cfg.input_gain != 1.0:
+        _scale_input_output(model, cfg.input_gain)
     disc = msstftd.MultiScaleSTFTDiscriminator(filters=16)
-    opt_g = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.9))
+    betas = (cfg.adam_b1, cfg.adam_b2)
+    opt_g = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=betas)
+    # The discriminator keeps EnCodec's GAN betas.
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr, betas=(0.5, 0.9))
     data = AudioCrops(codec_config.sample_rate, cfg.segment_s, cfg.seed, cfg.wav_dir, cfg.pool_size)
     eval_batch = AudioCrops(
-        codec_config.sample_rate, cfg.segment_s, cfg.seed + 1, pool_size=cfg.pool_size
+        codec_config.sample_rate, cfg.eval_segment_s, cfg.seed + 1, pool_size=cfg.pool_size
     ).batch(cfg.num_eval_clips)
     state_path = out / "train_state.pt"
     step, history, elapsed = 0, [], 0.0
@@ -154,8 +189,11 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
         return card
 
     bar = tqdm(total=cfg.steps, initial=step, desc="codec", unit="step")
-    card = None
+    card, session_start = None, time.perf_counter()
     while step < cfg.steps:
+        if cfg.max_minutes and time.perf_counter() - session_start > 60 * cfg.max_minutes:
+            tqdm.write(f"stopping at step {step}: --max-minutes {cfg.max_minutes} reached")
+            break
         start = time.perf_counter()
         y = torch.from_numpy(data.batch(cfg.batch_size))
         emb = model.encoder(y)
@@ -174,7 +212,10 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
         opt_g.zero_grad()
         if commit.requires_grad:
             commit.backward(retain_graph=True)
-        balancer.backward(losses, x)
+        if step >= cfg.adv_start:
+            balancer.backward(losses, x)
+        else:
+            sum(cfg.plain_weights[k] * v for k, v in losses.items()).backward()
         opt_g.step()
         if step >= cfg.adv_start:
             real_logits, _ = disc(y)
@@ -198,4 +239,4 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
         if step % cfg.save_every == 0 or step == cfg.steps:
             card = save()
     bar.close()
-    return card if card is not None else save()
+    return card if card is not None and card["steps"] == step else save()

@@ -83,6 +83,36 @@ class MultiScaleMelLoss(torch.nn.Module):
         return total / len(self.sizes)
 
 
+def log_mel_distance(
+    x_bcs: torch.Tensor, y_bcs: torch.Tensor, sample_rate: int, min_log2=5, max_log2=11
+) -> torch.Tensor:
+    """Multi-scale log-mel L1 (natural log, floor 1e-5), averaged over window sizes.
+
+    The scale-free half of ``MultiScaleMelLoss``: a gain error g costs |ln g| (0.69 for half
+    the amplitude), whatever the loudness, so it compares across clips and data sets.
+    """
+    x, y = x_bcs.flatten(0, 1), y_bcs.flatten(0, 1)
+    sizes = [2**i for i in range(min_log2, max_log2 + 1)]
+    total = x.new_zeros(())
+    for n_fft in sizes:
+        n_mels = min(64, n_fft // 8)
+        mx = mel_spectrogram(x, sample_rate, n_fft, n_mels).clamp(min=1e-5).log()
+        my = mel_spectrogram(y, sample_rate, n_fft, n_mels).clamp(min=1e-5).log()
+        total = total + F.l1_loss(mx, my)
+    return total / len(sizes)
+
+
+def si_snr_db(x_bcs: torch.Tensor, y_bcs: torch.Tensor) -> torch.Tensor:
+    """Scale-invariant SNR in dB per item, float [B] (means removed, optimal gain on y)."""
+    x = x_bcs.flatten(1) - x_bcs.flatten(1).mean(-1, keepdim=True)
+    y = y_bcs.flatten(1) - y_bcs.flatten(1).mean(-1, keepdim=True)
+    target = (x * y).sum(-1, keepdim=True) / (y * y).sum(-1, keepdim=True).clamp(min=1e-12) * y
+    noise = x - target
+    return 10 * torch.log10(
+        (target**2).sum(-1).clamp(min=1e-12) / (noise**2).sum(-1).clamp(min=1e-12)
+    )
+
+
 def hinge_discriminator_loss(real_logits: list, fake_logits: list) -> torch.Tensor:
     """Hinge loss of the discriminators, averaged over the D of them."""
     loss = sum(
