@@ -3,6 +3,8 @@ rate, per-seed reproducibility, guidance and refine errors, mismatched checkpoin
 
 import json
 import shutil
+import subprocess
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -102,3 +104,32 @@ def test_checkpoint_from_another_config(tmp_path):
         V2A.from_pretrained(bad)
     with pytest.raises(FileNotFoundError, match="neither 'default' nor"):
         V2A.from_pretrained(tmp_path / "nothing")
+
+
+def test_import_stays_light():
+    code = (
+        "import sys, v2a_jax; heavy = [m for m in ('jax', 'torch', 'transformers', 'flax') "
+        "if m in sys.modules]; assert not heavy, heavy; "
+        "assert {'V2A', 'GenerationOutput', 'TopK', 'SeparateCFG'} <= set(dir(v2a_jax))"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_refine_applies_the_refiner_to_the_dequantized_latent(pipe):
+    from flax import nnx
+
+    from v2a_jax.models.refiner import Refiner
+    from v2a_jax.models.refiner_config import RefinerConfig
+
+    codec = pipe.codec
+    cfg = RefinerConfig(latent_dim=codec.latent_dim, num_codebooks=4, codebook_size=1024,
+                        width=16, num_blocks=1, time_dim=8)  # fmt: skip
+    refiner = Refiner(cfg, np.asarray(codec.codebooks()), rngs=nnx.Rngs(0))
+    refined = V2A(pipe.model, pipe.config, codec, pipe.text_encoder, refiner, name="r")
+    out = refined.generate(frames=_frames(40), fps=25.0, refine_steps=2, **KW)
+    assert out.settings["refined"] is True  # the default with a refiner: refine
+    assert out.refined_latent.shape == (4, 80, codec.latent_dim)
+    assert out.waveforms.shape == (4, round(1.6 * SR))
+    bad = RefinerConfig(latent_dim=8, num_codebooks=4, codebook_size=1024)
+    with pytest.raises(ModelMismatchError, match="another codec"):
+        V2A(pipe.model, pipe.config, codec, refiner=Refiner(bad, rngs=nnx.Rngs(0)))

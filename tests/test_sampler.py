@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from flax import nnx
 from sampling_fixtures import tiny_model
 
 from v2a_jax.codec.patterns import build_delay
@@ -52,11 +53,16 @@ def test_cached_decoding_matches_one_full_forward_pass(model):
     assert tokens.shape == (b, t, CFG.num_codebooks)
     assert int(tokens.min()) >= 0 and int(tokens.max()) < CFG.codebook_size
     seq = build_delay(tokens, CFG.pad_id)
-    cond = model.prepare_conditions(
-        jnp.broadcast_to(frames[None], (b, *frames.shape)), 25.0, text[0], mask[0],
-        num_steps=seq.shape[1], use_video_b=jnp.ones(b, bool),
-    )  # fmt: skip
-    full = model(teacher_forcing_inputs(seq, CFG.pad_id), cond)
+
+    @nnx.jit
+    def full_pass(model, frames_bfhwc, seq_bsk):  # jitted: eager dispatch is slow on a busy CPU
+        cond = model.prepare_conditions(
+            frames_bfhwc, 25.0, text[0], mask[0], num_steps=seq_bsk.shape[1],
+            use_video_b=jnp.ones(b, bool),
+        )  # fmt: skip
+        return model(teacher_forcing_inputs(seq_bsk, CFG.pad_id), cond)
+
+    full = full_pass(model, jnp.broadcast_to(frames[None], (b, *frames.shape)), seq)
     np.testing.assert_allclose(logits, full, atol=1e-4, rtol=1e-4)
 
 

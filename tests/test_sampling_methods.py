@@ -7,6 +7,10 @@ import pytest
 
 from v2a_jax.sampling.methods import Greedy, Temperature, TopK, TopP, parse_method
 
+# Methods run inside the sampler's jit; calling them through one jit here too keeps the tests
+# from dispatching (and compiling) every op of the bisection loop eagerly.
+_call = jax.jit(lambda method, logits, rng: method(logits, rng), static_argnums=0)
+
 
 def _logits(b=3, k=2, v=16, seed=0):
     return jax.random.normal(jax.random.key(seed), (b, k, v)) * 2.0
@@ -23,7 +27,7 @@ def test_topk_draws_only_top_k(k):
     logits = _logits(b=1, k=1, v=32)
     allowed = set(np.argsort(-np.asarray(logits[0, 0]))[:k].tolist())
     keys = jax.random.split(jax.random.key(1), 200)
-    draws = jax.vmap(lambda r: TopK(k=k)(logits, r))(keys)
+    draws = jax.vmap(lambda r: _call(TopK(k=k), logits, r))(keys)
     assert set(np.asarray(draws).ravel().tolist()) <= allowed
     if k == 3:
         assert len(set(np.asarray(draws).ravel().tolist())) == 3
@@ -33,9 +37,11 @@ def test_topp_keeps_the_smallest_nucleus():
     probs = jnp.array([0.5, 0.3, 0.15, 0.05])
     logits = jnp.log(probs)[None, None]
     keys = jax.random.split(jax.random.key(0), 400)
-    draws = set(np.asarray(jax.vmap(lambda r: TopP(p=0.75)(logits, r))(keys)).ravel().tolist())
+    draws = set(
+        np.asarray(jax.vmap(lambda r: _call(TopP(p=0.75), logits, r))(keys)).ravel().tolist()
+    )
     assert draws == {0, 1}  # 0.5 < 0.75, 0.5 + 0.3 reaches it
-    tiny = jax.vmap(lambda r: TopP(p=0.01)(logits, r))(keys)
+    tiny = jax.vmap(lambda r: _call(TopP(p=0.01), logits, r))(keys)
     assert set(np.asarray(tiny).ravel().tolist()) == {0}  # the top token is always kept
 
 
@@ -56,10 +62,10 @@ def test_temperature_changes_spread():
 def test_per_row_keys_make_rows_independent_of_the_batch():
     logits = _logits(b=4, k=3, v=64)
     keys = jax.random.split(jax.random.key(7), 4)
-    for method in (Temperature(1.0), TopK(8), TopP(0.9, temperature=0.8)):
-        full = method(logits, keys)
+    for method in (TopK(8), TopP(0.9, temperature=0.8)):
+        full = _call(method, logits, keys)
         assert full.shape == (4, 3)
-        one = method(logits[2:3], keys[2:3])
+        one = _call(method, logits[2:3], keys[2:3])
         np.testing.assert_array_equal(full[2:3], one)
 
 
@@ -81,3 +87,25 @@ def test_parse_method_and_errors():
         parse_method("topk:0")
     with pytest.raises(ValueError, match="temperature must be > 0"):
         Temperature(0.0)
+
+
+def test_bisection_cutoffs_equal_sorting():
+    logits = jax.random.normal(jax.random.key(3), (4, 3, 1024)) * 3.0
+    keys = jax.random.split(jax.random.key(4), 4)
+    for k in (1, 250):
+        kth = jax.lax.top_k(logits, k)[0][..., -1:]
+        allowed = np.asarray(logits >= kth)
+        ids = np.asarray(_call(TopK(k), logits, keys))
+        assert np.take_along_axis(allowed, ids[..., None], -1).all()
+    # top-p: the kept set is the sorted prefix that first reaches p
+    probs = np.asarray(jax.nn.softmax(logits))
+    order = np.argsort(-probs, -1)
+    mass = np.cumsum(np.take_along_axis(probs, order, -1), -1)
+    n_keep = (mass - np.take_along_axis(probs, order, -1) < 0.9).sum(-1)
+    draws = jax.vmap(lambda r: _call(TopP(0.9), logits, jax.random.split(r, 4)))(
+        jax.random.split(jax.random.key(5), 50)
+    )
+    for b in range(4):
+        for kk in range(3):
+            kept = set(order[b, kk, : n_keep[b, kk]].tolist())
+            assert set(np.asarray(draws[:, b, kk]).tolist()) <= kept

@@ -83,6 +83,15 @@ def _resolve_codec(codec, path: Path | None, config) -> tuple[Any, str]:
     return Codec.from_pretrained("default"), "default"
 
 
+def _check_refiner(rcfg, codec) -> None:
+    have = (rcfg.latent_dim, rcfg.num_codebooks, rcfg.codebook_size)
+    want = (codec.latent_dim, codec.num_codebooks, codec.codebook_size)
+    if have != want:
+        raise ModelMismatchError(
+            f"the refiner was made for another codec: (D, K, V) = {have}, the codec has {want}"
+        )
+
+
 class V2A:
     """A loaded pipeline: AR token model, codec, text encoder and optional refiner.
 
@@ -110,12 +119,14 @@ class V2A:
         from flax import nnx
 
         _check_compatible(model.cfg, codec, name or "model")
+        if refiner is not None:
+            _check_refiner(refiner.cfg, codec)
         self.model, self.config, self.codec = model, config, codec
         self.refiner = refiner
         self.name, self.codec_name = name, codec_name or getattr(codec, "name", "")
         self.max_duration_s = float(max_duration_s)
         self._text_encoder = text_encoder
-        self._split = nnx.split(model)
+        self._split = nnx.split(model)  # walked once, reused by every call
         data = getattr(config, "data", None)
         self.max_text_len = int(getattr(data, "max_text_len", 32))
 
@@ -305,7 +316,7 @@ class V2A:
         seeds = [int(seed) + i for i in range(num_samples)]
         tokens_ntk = generate_tokens(
             self.model, vin.frames, vin.fps, text_rnle, mask_rnl, guidance, method, seeds,
-            plan.num_frames, overlap_s=overlap_s, progress=progress,
+            plan.num_frames, overlap_s=overlap_s, progress=progress, split=self._split,
         )  # fmt: skip
         timings["sample"] = time.perf_counter() - t
         do_refine = self.refiner is not None if refine is None else bool(refine)

@@ -101,20 +101,23 @@ def _gen_kwargs(args) -> dict:
 
 
 class _Progress:
-    """A tqdm bar over the windows of one generation."""
+    """A tqdm bar over the windows of one generation, opened at the first window (so a request
+    that fails before sampling prints only its error)."""
 
     def __init__(self, desc: str):
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=1, desc=desc, unit="window", leave=False)
+        self.desc, self.bar = desc, None
 
     def __call__(self, done: int, total: int) -> None:
-        self.bar.total = total
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=self.desc, unit="window", leave=False)
         self.bar.n = done
         self.bar.refresh()
 
     def close(self) -> None:
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _run_one(pipe, video, out_dir: Path, kwargs: dict, stem: str | None = None):
@@ -229,8 +232,11 @@ def _generate_split(args: argparse.Namespace) -> int:
         clip = source[index]
         clip_id = clip["clip_id"]
         neg = negative if negative is not None else clip.get("negative_prompt", "")
+        # The clip's audio is the reference length: its frame count is rounded up or down.
+        duration = min(len(clip["frames"]) / float(clip["fps"]),
+                       len(clip["audio"]) / float(clip["sample_rate"]))  # fmt: skip
         try:
-            res = pipe.generate(frames=clip["frames"], fps=float(clip["fps"]),
+            res = pipe.generate(frames=clip["frames"], fps=float(clip["fps"]), duration=duration,
                                 prompt=clip["caption"], negative_prompt=neg, seed=args.seed,
                                 **kwargs)  # fmt: skip
             written = []

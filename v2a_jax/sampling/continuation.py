@@ -81,6 +81,7 @@ def generate_tokens(
     overlap_s: float = 1.0,
     window_frames: int | None = None,
     progress=None,
+    split=None,
 ) -> np.ndarray:
     """Tokens for a whole clip, one window or several.
 
@@ -96,6 +97,7 @@ def generate_tokens(
             window (a longer overlap is cut to that, so each window advances by half or more).
         window_frames: W (default: the most the model's ``max_steps`` allows).
         progress: called with ``(windows_done, windows_total)`` after each window.
+        split: ``nnx.split(model)`` when the caller keeps it.
 
     Returns:
         int32 tokens_btk [B, T, K].
@@ -110,7 +112,7 @@ def generate_tokens(
     overlap = min(max(1, round(overlap_s * rate)), window // 2)
     windows = plan_windows(num_frames, window, overlap, align)
     base_keys = jnp.stack([jax.random.key(int(s)) for s in seeds])
-    split = nnx.split(model)
+    split = split if split is not None else nnx.split(model)
     total = windows[-1].start + windows[-1].length
     out_btk = np.zeros((len(seeds), total, cfg.num_codebooks), np.int32)
     for i, win in enumerate(windows):
