@@ -45,6 +45,8 @@ class VideoEncoderConfig:
     temporal_layers: int = 1
 
     def __post_init__(self):
+        # a list (from a config override) would make the config, and the graphdef, unhashable
+        object.__setattr__(self, "widths", tuple(self.widths))
         if self.height % self.patch or self.width % self.patch:
             raise ValueError(
                 f"video frame size {self.height}x{self.width} must be a multiple of patch "
