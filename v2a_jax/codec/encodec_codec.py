@@ -151,6 +151,23 @@ class Codec:
             z_btd = emb_bdt.transpose(1, 2).float().cpu().numpy()
         return z_btd[0] if unbatched else z_btd
 
+    def encode_with_latent(self, wave, sample_rate: int | None = None):
+        """Tokens and latent from one encoder pass (what :meth:`encode` and
+        :meth:`encode_latent` return, for the price of one).
+
+        Returns:
+            ``(tokens_btk int32 [B, T, K], z_btd float32 [B, T, D])``, unbatched as the input.
+        """
+        torch = _torch()
+        with torch.no_grad():
+            emb_bdt, unbatched = self._embed(wave, sample_rate)
+            codes_kbt = self.model.quantizer.encode(
+                emb_bdt, self.model.frame_rate, self.model.bandwidth
+            )
+            tokens_btk = codes_kbt.permute(1, 2, 0).to(torch.int32).cpu().numpy()
+            z_btd = emb_bdt.transpose(1, 2).float().cpu().numpy()
+        return (tokens_btk[0], z_btd[0]) if unbatched else (tokens_btk, z_btd)
+
     def dequantize(self, tokens, num_codebooks: int | None = None) -> np.ndarray:
         """Tokens to the quantised latent ``z_q``: the sum of each codebook's vectors.
 

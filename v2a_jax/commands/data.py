@@ -62,6 +62,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ex.add_argument("--name", help="builder[/config] when the data dir holds several")
     ex.set_defaults(func=_export)
 
+    tk = sub.add_parser("tokenize", help="codec tokens + latents + caption embeddings of a set")
+    tk.add_argument("--data-dir", required=True, help="folder with a built clip data set")
+    tk.add_argument("--codec", default="default", help="default, an official name or a folder")
+    tk.add_argument("--out-dir", required=True, help="where the tokenized data set goes")
+    tk.add_argument("--name", help="builder[/config] when the data dir holds several")
+    tk.add_argument("--text-encoder", help="transformers folder (default all-MiniLM-L6-v2)")
+    tk.add_argument("--max-text-len", type=int, default=32)
+    tk.set_defaults(func=_tokenize)
+
 
 def _build_syncscenes(args: argparse.Namespace) -> int:
     from v2a_jax.data.builders.syncscenes import build_syncscenes
@@ -115,4 +124,24 @@ def _export(args: argparse.Namespace) -> int:
 
     ids = export_audio(args.data_dir, args.split, args.out, args.name)
     print(f"wrote {len(ids)} clips (<clip_id>.wav + .json) to {args.out}")
+    return 0
+
+
+def _tokenize(args: argparse.Namespace) -> int:
+    import time
+
+    from v2a_jax.data.tokenized import build_tokenized, read_codec_info
+
+    start = time.perf_counter()
+    builder, num, generated = build_tokenized(args.data_dir, args.codec, args.out_dir, args.name,
+                                              args.text_encoder, args.max_text_len)  # fmt: skip
+    seconds = time.perf_counter() - start
+    counts = {s: builder.info.splits[s].num_examples for s in builder.info.splits}
+    info = read_codec_info(builder.data_dir)
+    if generated:
+        rate = f"{num} clips in {seconds:.1f} s ({num / seconds:.2f} clips/s)"
+    else:
+        rate = "up to date, reused"
+    codec = f"codec {info['codec']} K={info['num_codebooks']} at {info['frame_rate']} frames/s"
+    print(f"tokenized set in {builder.data_dir}: {json.dumps(counts)}; {rate}; {codec}")
     return 0
