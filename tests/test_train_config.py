@@ -94,3 +94,17 @@ def test_validation_in_train_config():
     with pytest.raises(ValueError, match="train.batch_size must be >= 1"):
         TrainConfig(batch_size=0)
     assert dataclasses.replace(TrainConfig(), steps=3).steps == 3
+
+
+def test_cli_passes_config_overrides_to_train_only(tmp_path, capsys):
+    from v2a_jax.cli import main
+
+    tiny = str(Path(__file__).parents[1] / "configs" / "tiny.py")
+    code = main(["train", "--config", tiny, "--workdir", str(tmp_path), "--config.train.stepz=1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "unknown config key 'train.stepz'" in err and "'steps'" in err
+    assert main(["train", "--config", tiny, "--workdir", str(tmp_path), "--seed", "1"]) == 2
+    assert "config overrides are --config.a.b=value" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # other commands reject stray arguments as before
+        main(["export", "--workdir", str(tmp_path), "--out", str(tmp_path), "--config.x=1"])
+    assert "unrecognized arguments: --config.x=1" in capsys.readouterr().err

@@ -150,6 +150,37 @@ class _Preemption:
             signal.signal(signal.SIGTERM, self._previous)
 
 
+def check_tokens_fit(model_cfg: Any, batch: dict[str, np.ndarray], where: str) -> None:
+    """Token ids, codebook count and length of ``batch`` against a token model's config.
+
+    An id past the embedding table would be silently clamped by XLA's gather, so this is checked
+    on the host, once, on the first batch.
+
+    Raises:
+        ValueError: naming the data set (``where``) and the mismatching field.
+    """
+    tokens = batch.get("tokens")
+    k = getattr(model_cfg, "num_codebooks", None)
+    v = getattr(model_cfg, "codebook_size", None)
+    if tokens is None or k is None or v is None:
+        return
+    if tokens.shape[-1] != k:
+        raise ValueError(
+            f"{where}: tokens have {tokens.shape[-1]} codebooks, model.num_codebooks={k}"
+        )
+    if tokens.min() < 0 or tokens.max() >= v:
+        raise ValueError(
+            f"{where}: token ids span [{tokens.min()}, {tokens.max()}] but model.codebook_size={v} "
+            "(was the data tokenized with another codec?)"
+        )
+    max_steps = getattr(model_cfg, "max_steps", None)
+    if max_steps is not None and tokens.shape[1] + k - 1 > max_steps:
+        raise ValueError(
+            f"{where}: clips of {tokens.shape[1]} token frames need {tokens.shape[1] + k - 1} "
+            f"delayed steps, more than model.max_steps={max_steps}"
+        )
+
+
 def _mean(records: list[dict[str, float]]) -> dict[str, float]:
     return {k: float(np.mean([r[k] for r in records])) for k in records[0]}
 
@@ -218,20 +249,22 @@ def train(
     mesh_ctx = jax.set_mesh(mesh) if mesh is not None else contextlib.nullcontext()
     with mesh_ctx:
         train_fn, eval_fn = jit_steps(graphdef, loss_fn, tx, schedule, shardings, mesh)
+        data_label = "the given training records"
         if records is None:
+            data_label = f"data set {config.data.data_dir}"
             records = (
                 open_records(config.data, config.data.train_split),
                 open_records(config.data, config.data.eval_split) if tc.eval_every >= 0 else [],
             )
         return _run(
             config, workdir, graphdef, state, position, source, train_fn, eval_fn, records,
-            mesh, build_path, sample_fn, progress,
+            mesh, build_path, sample_fn, progress, data_label,
         )  # fmt: skip
 
 
 def _run(
     config, workdir, graphdef, state, position, source, train_fn, eval_fn, records, mesh,
-    build_path, sample_fn, progress,
+    build_path, sample_fn, progress, data_label,
 ) -> TrainResult:  # fmt: skip
     tc = config.train
     base_key = jax.random.key(config.seed)
@@ -276,17 +309,20 @@ def _run(
         meta = {
             "step": step,
             "position": dataclasses.asdict(batches.position),
-            "rng": np.asarray(jax.random.key_data(base_key)).tolist(),
+            "rng": jax.device_get(jax.random.key_data(base_key)).tolist(),
             "config": ckpt.config_json(config),
             "build": build_path,
         }
         store.save(step, state, meta)
 
-    preempted = False
+    preempted, checked = False, False
     try:
         with _Preemption() as preemption:
             while step < tc.steps:
                 host_batch = next(batches)
+                if not checked:
+                    check_tokens_fit(config.model, host_batch, data_label)
+                    checked = True
                 window_tokens += int(
                     np.size(host_batch.get("tokens", host_batch[next(iter(host_batch))]))
                 )
