@@ -81,3 +81,32 @@ def test_tokens_must_fit_the_model():
         check_tokens_fit(cfg, {"tokens": ok["tokens"][..., :3]}, "here")
     with pytest.raises(ValueError, match="more than model.max_steps=64"):
         check_tokens_fit(cfg, {"tokens": np.zeros((1, 62, 4), np.int32)}, "here")
+
+
+def test_crops_cut_every_time_axis_to_one_window():
+    rec = {
+        "clip_id": "c",
+        "tokens": np.arange(20)[:, None].repeat(2, 1).astype(np.int32),  # 50 per second
+        "frames": np.arange(10)[:, None, None, None].repeat(2, 1).astype(np.uint8),  # 25 fps
+        "fps": np.float32(25),
+        "text_emb": np.ones((2, 3), np.float16),
+    }
+    cfg = DataConfig(keys=("tokens", "frames", "fps"), max_text_len=4, crop_frames=6)
+    batches = [next(BatchIterator([rec] * 4, 4, cfg, Position(epoch=e))) for e in range(3)]
+    starts = set()
+    for batch in batches:
+        assert batch["tokens"].shape == (4, 6, 2) and batch["frames"].shape == (4, 3, 2, 1, 1)
+        for tokens, frames in zip(
+            batch["tokens"][..., 0], batch["frames"][:, :, 0, 0, 0], strict=True
+        ):
+            assert tokens[0] % 2 == 0 and (np.diff(tokens) == 1).all()
+            np.testing.assert_array_equal(frames, tokens[::2] // 2)  # the same time span
+            starts.add(int(tokens[0]))
+    assert len(starts) > 1  # windows vary
+    # Resuming reproduces the windows too.
+    again = next(BatchIterator([rec] * 4, 4, cfg, Position(epoch=1)))
+    np.testing.assert_array_equal(again["tokens"], batches[1]["tokens"])
+    with pytest.raises(ValueError, match="fewer than data.crop_frames=30"):
+        next(BatchIterator([rec] * 4, 4, dataclasses.replace(cfg, crop_frames=30)))
+    with pytest.raises(ValueError, match="integer rate ratio"):
+        next(BatchIterator([rec] * 4, 4, dataclasses.replace(cfg, crop_frames=5)))

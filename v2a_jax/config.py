@@ -86,6 +86,9 @@ class DataConfig:
         max_text_len: text embeddings are cut or zero-padded to this many tokens (with a mask).
         shuffle_seed: seeds each epoch's permutation (epoch e uses ``[shuffle_seed, e]``).
         keys: record fields stacked into a batch besides ``text_emb`` (always included).
+        crop_frames: train on random windows of this many token frames (0: whole clips); every
+            time-axis field is cut to the same time span (frames at the video rate). Validation
+            always uses whole clips.
     """
 
     data_dir: str = "data/tokenized"
@@ -95,6 +98,7 @@ class DataConfig:
     max_text_len: int = 32
     shuffle_seed: int = 0
     keys: tuple[str, ...] = ("tokens", "frames")
+    crop_frames: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -81,6 +81,41 @@ def make_batch(
     return batch
 
 
+def crop_record(rec: dict[str, Any], keys: Sequence[str], length: int, rng: np.random.Generator):
+    """``rec`` with each time-axis field of ``keys`` cut to one random window of ``length`` frames.
+
+    The first key sets the time axis (``tokens``: T token frames); a field whose first axis is
+    T / r long (``frames`` at 25 fps against 50 tokens/s: r = 2) gets the same window in its own
+    rate, so the window starts on a multiple of r. Scalars (``fps``) are left alone.
+
+    Raises:
+        ValueError: a clip shorter than ``length``, or a field not at an integer rate ratio.
+    """
+    total = np.asarray(rec[keys[0]]).shape[0]
+    if total < length:
+        raise ValueError(
+            f"clip {rec.get('clip_id', '?')!r} has {total} frames of {keys[0]!r}, fewer than "
+            f"data.crop_frames={length}"
+        )
+    ratios = {}
+    for key in keys:
+        shape = np.shape(rec[key])
+        if not shape:
+            continue
+        if total % shape[0] or length % (total // shape[0]):
+            raise ValueError(
+                f"field {key!r} has {shape[0]} frames against {total} of {keys[0]!r}: crops need "
+                f"an integer rate ratio that divides crop_frames={length}"
+            )
+        ratios[key] = total // shape[0]
+    step = max(ratios.values())
+    start = int(rng.integers(0, (total - length) // step + 1)) * step
+    out = dict(rec)
+    for key, r in ratios.items():
+        out[key] = np.asarray(rec[key])[start // r : (start + length) // r]
+    return out
+
+
 class BatchIterator:
     """Endless shuffled batches (dropping each epoch's remainder) from a resumable position.
 
@@ -130,9 +165,19 @@ class BatchIterator:
         perm = self._permutation(epoch)
         start = index + self._offset
         chosen = perm[start : start + self._local]
-        batch = make_batch(
-            [self.records[int(i)] for i in chosen], self.cfg.keys, self.cfg.max_text_len
-        )
+        records = [self.records[int(i)] for i in chosen]
+        if self.cfg.crop_frames:
+            # Each slot's window is a function of (seed, epoch, slot): resumable like the order.
+            records = [
+                crop_record(
+                    rec,
+                    self.cfg.keys,
+                    self.cfg.crop_frames,
+                    np.random.default_rng([self.cfg.shuffle_seed, epoch, start + j, 1]),
+                )
+                for j, rec in enumerate(records)
+            ]
+        batch = make_batch(records, self.cfg.keys, self.cfg.max_text_len)
         self.position = Position(epoch, index + self.batch_size)
         return batch
 
