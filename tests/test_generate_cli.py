@@ -145,3 +145,18 @@ def test_generate_split_writes_the_layout_syncbench_reads(tmp_path):
             assert sr == SR and wave.shape == (round(1.5 * SR),)
     assert main(["generate-split", "--data-dir", str(data), "--negative-layer", "fog",
                  "--model", str(tiny_checkpoint()), "--out", str(tmp_path / "x")]) == 2  # fmt: skip
+
+
+def test_shorter_duration_of_a_file_writes_that_part_only(clip_mp4, tmp_path):
+    from v2a_jax.api import V2A
+
+    pipe = V2A.from_pretrained(tiny_checkpoint())
+    out = pipe.generate(video=clip_mp4, prompt="balls", negative_prompt="wind", num_samples=4,
+                        duration=1.4)  # fmt: skip
+    assert out.video_path is None and len(out.frames) == 35  # the first 1.4 s at 25 fps
+    out.save(tmp_path, video=True)
+    with av.open(str(tmp_path / "sample_0.mp4")) as c:
+        aus = c.streams.audio[0]
+        assert float(aus.duration * aus.time_base) == pytest.approx(1.4, abs=1 / SR)
+    with pytest.raises(FileNotFoundError, match="not been trained/shipped"):
+        V2A.from_pretrained("default")
