@@ -22,6 +22,10 @@ _LAZY = {
     "DurationPlan": "duration",
     "plan_duration": "duration",
     "GenerationOutput": "output",
+    "sample_window": "sampler",
+    "compiled_programs": "sampler",
+    "generate_tokens": "continuation",
+    "plan_windows": "continuation",
 }
 
 __all__ = sorted(_LAZY)
