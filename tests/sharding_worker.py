@@ -26,6 +26,7 @@ from v2a_jax.sharding import (  # noqa: E402
     make_mesh,
     shard_model,
     state_shardings,
+    use_mesh,
 )
 
 MESHES = [(8, 1, 1), (2, 2, 2), (1, 8, 1)]
@@ -76,7 +77,7 @@ def main():
         embed = state["embed"].get_value()
         shardings = state_shardings(state, mesh)
         data = jax.device_put(batch, batch_sharding(mesh))
-        with jax.set_mesh(mesh):
+        with use_mesh(mesh):
             f = jax.jit(loss_fn(graphdef), in_shardings=(shardings, batch_sharding(mesh)))
             loss, metrics = f(state, data)
         out["x".join(map(str, shape))] = {

@@ -18,7 +18,15 @@ from flax import nnx
 from jax.sharding import AbstractMesh, PartitionSpec
 
 from v2a_jax.models import MODEL_PRESETS, build_model
-from v2a_jax.sharding import LOGICAL_RULES, MeshConfig, logical_to_spec, partition_specs
+from v2a_jax.sharding import (
+    LOGICAL_RULES,
+    MeshConfig,
+    logical_to_spec,
+    make_mesh,
+    partition_specs,
+    state_shardings,
+    use_mesh,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden" / "partition_specs_base.json"
@@ -81,6 +89,16 @@ def test_base_config_divides_a_pod_sized_mesh():
     for _path, variable in nnx.to_flat_state(_base_state()):
         names = variable.get_metadata()["out_sharding"]
         logical_to_spec(names, variable.get_value().shape, mesh)  # raises if not divisible
+
+
+def test_flax_sees_the_same_specs_under_use_mesh():
+    mesh = make_mesh(MeshConfig(), devices=jax.devices()[:1])
+    with use_mesh(mesh):
+        state = nnx.state(nnx.eval_shape(lambda: build_model(MODEL_PRESETS["tiny"], nnx.Rngs(0))))
+    ours = state_shardings(state, mesh)
+    flax_specs = [v.get_value().sharding.spec for _, v in nnx.to_flat_state(state)]
+    our_specs = [v.get_value().spec for _, v in nnx.to_flat_state(ours)]
+    assert flax_specs == our_specs
 
 
 def test_forward_and_loss_on_8_devices_match_one_device():

@@ -13,15 +13,16 @@ Typical use from a train step::
     model = create_sharded(lambda: build_model(cfg, nnx.Rngs(0)), mesh)  # never unsharded
     graphdef, state = nnx.split(model)
     step = jax.jit(train_step, in_shardings=(state_shardings(state, mesh), batch_sharding(mesh)))
-    with jax.set_mesh(mesh):  # activations get their constraints (``constrain``)
+    with use_mesh(mesh):  # activations get their constraints (``constrain``)
         ...
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import jax
 import numpy as np
@@ -199,6 +200,15 @@ def create_sharded(init_fn: Callable[[], nnx.Module], mesh: Mesh | None = None) 
 
     state = jax.jit(init, out_shardings=shardings)()
     return nnx.merge(graphdef, state)
+
+
+@contextlib.contextmanager
+def use_mesh(mesh: Mesh) -> Iterator[Mesh]:
+    """``jax.set_mesh(mesh)`` plus ``LOGICAL_RULES`` as Flax's logical axis rules, so Flax's own
+    readers of ``out_sharding`` (``nnx.eval_shape``, ``nnx.get_partition_spec``) translate the
+    logical names too; without the rules they would take ``embed`` for a mesh axis and fail."""
+    with jax.set_mesh(mesh), nnx.logical_axis_rules(LOGICAL_RULES):
+        yield mesh
 
 
 def constrain(x: jax.Array, names: Sequence[str | None]) -> jax.Array:
