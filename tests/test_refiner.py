@@ -196,18 +196,3 @@ def test_shipped_configs_load_and_build(name):
     assert set(config.data.keys) == {"tokens", "latent"}
     model = nnx.eval_shape(lambda: build_refiner_model(config, nnx.Rngs(0)))
     assert count_params(model) <= 3_000_000
-
-
-def test_training_crop_windows():
-    from v2a_jax.models.refiner_loss import _crop
-
-    x_btk = jnp.arange(2 * 10 * 3).reshape(2, 10, 3)
-    out = _crop(x_btk, jnp.array([0, 6]), 4)
-    np.testing.assert_array_equal(out, np.stack([x_btk[0, 0:4], x_btk[1, 6:10]]))
-    model = Refiner(tiny_cfg(train_crop_frames=4), codebooks(), rngs=nnx.Rngs(0))
-    batch = toy_batch(np.random.default_rng(0), batch=2, frames=10)
-    for train_mode in (True, False):
-        loss, metrics = refiner_loss(model, batch, jax.random.key(0), train_mode)
-        assert np.isfinite(float(loss)) and float(metrics["residual_rms"]) > 0
-    with pytest.raises(ValueError, match="train_crop_frames"):
-        tiny_cfg(train_crop_frames=0)

@@ -169,3 +169,19 @@ def test_comparison_script_runs_the_ar_model_too(tiny_model_dir, tmp_path, monke
         assert np.isfinite(results[entry]["mel_distance"])
     assert set(results["ar_diffusion"]["seconds_per_audio_second"]) >= {"sample", "refine"}
     assert (out / "c0.html").read_text().count("<video") == 5
+
+
+def test_cli_train_export_eval_on_the_tokenized_fixture(tokenized_dir, tmp_path):
+    from v2a_jax.cli import main
+
+    work, export, out = tmp_path / "work", tmp_path / "export", tmp_path / "eval.json"
+    assert main(["refiner", "train", "--config", str(ROOT / "configs" / "refiner_tiny.py"),
+                 "--workdir", str(work), "--no-progress", f"--config.data.data_dir={tokenized_dir}",
+                 "--config.train.steps=2", "--config.train.batch_size=2"]) == 0  # fmt: skip
+    assert main(["export", "--workdir", str(work), "--out", str(export)]) == 0
+    assert main(["refiner", "eval", "--refiner", str(export), "--data-dir", str(tokenized_dir),
+                 "--num-clips", "2", "--num-steps", "2", "--out", str(out)]) == 0  # fmt: skip
+    result = json.loads(out.read_text())
+    assert result["num_clips"] == 2 and set(result["mel_distance"]) == set(VARIANTS)
+    saved = json.loads((export / "config.json").read_text())["config"]["model"]
+    assert len(saved["residual_std"]) == 64 and saved["codec"]  # statistics and codec recorded

@@ -28,10 +28,6 @@ class RefinerConfig:
         flow: the flow-matching schedule (training ``t`` distribution, sampling grid shift).
         num_steps: default ODE steps at sampling (4 to 16).
         method: default ODE solver, ``euler`` or ``heun``.
-        train_crop_frames: training (``train=True``) sees a random window of this many frames of
-            each clip (the stack is convolutional with a receptive field well under a second, so
-            1 s windows teach it as much as whole clips at a fraction of the cost); None = whole
-            clips.
         codec: where the codebooks come from when the model is built without them (a codec
             checkpoint folder, ``default`` or an official name; see ``Codec.from_pretrained``).
         latent_mean: per-dim mean of the ground-truth latent over the training set ([D]), used
@@ -54,7 +50,6 @@ class RefinerConfig:
     flow: FlowMatching = FlowMatching()
     num_steps: int = 8
     method: str = "euler"
-    train_crop_frames: int | None = None
     codec: str | None = None
     latent_mean: tuple[float, ...] | None = None
     latent_std: tuple[float, ...] | None = None
@@ -74,8 +69,6 @@ class RefinerConfig:
             problems.append(f"dilations={self.dilations} must be non-empty and >= 1")
         if self.time_dim % 2:
             problems.append(f"time_dim={self.time_dim} must be even")
-        if self.train_crop_frames is not None and self.train_crop_frames < 1:
-            problems.append(f"train_crop_frames={self.train_crop_frames} must be >= 1 or None")
         if self.method not in METHODS:
             problems.append(f"method={self.method!r} must be one of {METHODS}")
         if not 1 <= self.num_steps <= 1000:

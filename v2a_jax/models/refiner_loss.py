@@ -21,8 +21,8 @@ def refiner_loss(model, batch: dict, rng: jax.Array, train: bool) -> tuple[jax.A
             other keys are ignored. An optional ``latent_mask`` bool [B, T] leaves padded frames
             out of the mean.
         rng: PRNG key (noise and times).
-        train: crop each clip to a random window of ``cfg.train_crop_frames`` frames (when set
-            and shorter than the clips); evaluation (False) uses whole clips.
+        train: unused (no dropout); kept for the loop's signature. Training windows come from
+            the data pipeline (``data.crop_frames``).
 
     Returns:
         ``(loss, metrics)``; metrics: ``loss``, ``v_target_rms`` (the target's scale: a loss
@@ -32,23 +32,13 @@ def refiner_loss(model, batch: dict, rng: jax.Array, train: bool) -> tuple[jax.A
     Raises:
         KeyError: a required batch key is missing.
     """
+    del train
     missing = [k for k in REQUIRED_KEYS if k not in batch]
     if missing:
         raise KeyError(f"refiner_loss: batch lacks {missing}; it needs {list(REQUIRED_KEYS)}")
     latent_btd = jnp.asarray(batch["latent"], jnp.float32)
     tokens_btk = jnp.asarray(batch["tokens"])
     mask_bt = batch.get("latent_mask")
-    crop = model.cfg.train_crop_frames
-    rng, rng_crop = jax.random.split(rng)
-    if train and crop is not None and crop < latent_btd.shape[1]:
-        starts_b = jax.random.randint(
-            rng_crop, (latent_btd.shape[0],), 0, latent_btd.shape[1] - crop + 1
-        )
-        latent_btd, tokens_btk = (
-            _crop(latent_btd, starts_b, crop),
-            _crop(tokens_btk, starts_b, crop),
-        )
-        mask_bt = None if mask_bt is None else _crop(jnp.asarray(mask_bt), starts_b, crop)
     z_q_btd = model.dequantize(tokens_btk)
     x1_btd = model.residual_of(latent_btd, z_q_btd)
     cond_btd = model.normalize_cond(z_q_btd)
@@ -68,8 +58,3 @@ def refiner_loss(model, batch: dict, rng: jax.Array, train: bool) -> tuple[jax.A
         "residual_rms": jnp.sqrt(jnp.sum(jnp.mean(x1_btd**2, -1) * mask_bt) / denom),
     }
     return loss, metrics
-
-
-def _crop(x_bt, starts_b: jax.Array, length: int) -> jax.Array:
-    """``x[b, starts[b] : starts[b] + length]`` for every row (same trailing axes)."""
-    return jax.vmap(lambda x, s: jax.lax.dynamic_slice_in_dim(x, s, length, axis=0))(x_bt, starts_b)
