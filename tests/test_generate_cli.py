@@ -110,6 +110,7 @@ def test_bad_inputs_give_one_clear_error_and_no_output(short_mp4, tmp_path, caps
         ([short_mp4, "--prompt", "x", "--duration", 9], "longer than the video"),
         ([short_mp4, "--prompt", "", "--guidance-scale", 3], "needs a non-empty prompt"),
         ([short_mp4, "--prompt", "x", "--refine"], "no refiner"),
+        ([short_mp4, "--prompt", "x", "--max-duration", 1], "longer than this sampler supports"),
     ]
     for i, (args, expected) in enumerate(cases):
         out = tmp_path / f"out{i}"

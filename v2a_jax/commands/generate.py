@@ -35,6 +35,9 @@ def _add_sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", default="topk:250", help="greedy, temperature:T, topk:K[:T], "
                    "topp:P[:T]")  # fmt: skip
     p.add_argument("--overlap", type=float, default=1.0, help="seconds carried between windows")
+    p.add_argument(
+        "--max-duration", type=float, default=300.0, help="longest soundtrack accepted (seconds)"
+    )
     refine = p.add_mutually_exclusive_group()
     refine.add_argument(
         "--refine",
@@ -81,7 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _pipeline(args):
     from v2a_jax.api import V2A
 
-    return V2A.from_pretrained(args.model, codec=args.codec)
+    return V2A.from_pretrained(args.model, codec=args.codec, max_duration_s=args.max_duration)
 
 
 def _gen_kwargs(args) -> dict:
