@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "v2a_jax.commands.train",
     "v2a_jax.commands.generate",
     "v2a_jax.commands.refiner",
+    "v2a_jax.commands.eval",
 )
 
 

@@ -5,6 +5,8 @@ Legend: N, M set sizes, D embedding width.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.linalg
 
@@ -30,7 +32,10 @@ def frechet_distance(a_nd: np.ndarray, b_md: np.ndarray) -> float:
         raise ValueError(f"Frechet distance needs >= 2 embeddings per set, got {len(a)}, {len(b)}")
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean = scipy.linalg.sqrtm(cov_a @ cov_b)
+    with warnings.catch_warnings():
+        # fewer samples than dimensions make the covariances singular; the root is still usable
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        covmean = scipy.linalg.sqrtm(cov_a @ cov_b)
     if not np.all(np.isfinite(covmean)):  # a singular product: regularise, as the FID code does
         eps = 1e-6 * np.eye(len(cov_a))
         covmean = scipy.linalg.sqrtm((cov_a + eps) @ (cov_b + eps))
