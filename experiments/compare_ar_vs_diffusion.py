@@ -209,7 +209,11 @@ def main(argv=None) -> int:
             from v2a_jax.eval import evaluate
 
             results[entry]["syncbench"] = evaluate(
-                args.data_dir, args.split, predictions=str(out / "predictions" / entry)
+                args.data_dir,
+                args.split,
+                predictions=str(out / "predictions" / entry),
+                name=args.name,
+                limit=n,
             )
     with atomic_path(out / "results.json") as tmp:
         tmp.write_text(json.dumps(results, indent=2, default=float))

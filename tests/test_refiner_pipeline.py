@@ -20,6 +20,15 @@ SR = 16_000
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _load_script():
+    spec = importlib.util.spec_from_file_location(
+        "compare_ar_vs_diffusion", ROOT / "experiments" / "compare_ar_vs_diffusion.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     from v2a_jax.codec import Codec, CodecConfig
@@ -91,11 +100,7 @@ def test_trained_refiner_restores_codebooks_and_stats(trained):
 
 def test_comparison_script_writes_results_and_pages(trained, tmp_path, monkeypatch):
     tmp, _, clips, _ = trained
-    spec = importlib.util.spec_from_file_location(
-        "compare_ar_vs_diffusion", ROOT / "experiments" / "compare_ar_vs_diffusion.py"
-    )
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = _load_script()
     monkeypatch.setattr(script, "open_split", lambda data_dir, split, name=None: clips)
     out = tmp_path / "compare"
     script.main(
@@ -152,11 +157,7 @@ def test_comparison_script_runs_the_ar_model_too(tiny_model_dir, tmp_path, monke
          "caption": "a metal ball bouncing", "negative_prompt": "rain"}
         for i in range(2)
     ]  # fmt: skip
-    spec = importlib.util.spec_from_file_location(
-        "compare_ar_vs_diffusion", ROOT / "experiments" / "compare_ar_vs_diffusion.py"
-    )
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = _load_script()
     monkeypatch.setattr(script, "open_split", lambda data_dir, split, name=None: clips)
     out = tmp_path / "compare"
     script.main(
@@ -171,17 +172,43 @@ def test_comparison_script_runs_the_ar_model_too(tiny_model_dir, tmp_path, monke
     assert (out / "c0.html").read_text().count("<video") == 5
 
 
-def test_cli_train_export_eval_on_the_tokenized_fixture(tokenized_dir, tmp_path):
+@pytest.fixture(scope="module")
+def cli_export(tokenized_dir, tmp_path_factory):
+    """``v2a refiner train`` + ``v2a export`` of the tiny config on the tokenized fixture."""
     from v2a_jax.cli import main
 
-    work, export, out = tmp_path / "work", tmp_path / "export", tmp_path / "eval.json"
+    tmp = tmp_path_factory.mktemp("refiner_cli")
+    work, export = tmp / "work", tmp / "export"
     assert main(["refiner", "train", "--config", str(ROOT / "configs" / "refiner_tiny.py"),
                  "--workdir", str(work), "--no-progress", f"--config.data.data_dir={tokenized_dir}",
                  "--config.train.steps=2", "--config.train.batch_size=2"]) == 0  # fmt: skip
     assert main(["export", "--workdir", str(work), "--out", str(export)]) == 0
-    assert main(["refiner", "eval", "--refiner", str(export), "--data-dir", str(tokenized_dir),
+    return export
+
+
+def test_cli_train_export_eval_on_the_tokenized_fixture(cli_export, tokenized_dir, tmp_path):
+    from v2a_jax.cli import main
+
+    out = tmp_path / "eval.json"
+    assert main(["refiner", "eval", "--refiner", str(cli_export), "--data-dir", str(tokenized_dir),
                  "--num-clips", "2", "--num-steps", "2", "--out", str(out)]) == 0  # fmt: skip
     result = json.loads(out.read_text())
     assert result["num_clips"] == 2 and set(result["mel_distance"]) == set(VARIANTS)
-    saved = json.loads((export / "config.json").read_text())["config"]["model"]
+    saved = json.loads((cli_export / "config.json").read_text())["config"]["model"]
     assert len(saved["residual_std"]) == 64 and saved["codec"]  # statistics and codec recorded
+
+
+def test_comparison_scored_by_syncbench(cli_export, tokenized_dir, tmp_path):
+    from v2a_jax.eval import classifier
+
+    if not (classifier.ASSET_DIR / classifier.WEIGHTS).is_file():
+        pytest.skip("the SyncBench classifier is not shipped yet (v2a_jax/assets/eval/)")
+    compare = tmp_path / "compare"
+    _load_script().main(
+        ["--refiner", str(cli_export), "--data-dir", str(tokenized_dir), "--num-clips", "2",
+         "--num-steps", "2", "--pages", "1", "--out", str(compare)]
+    )  # fmt: skip
+    results = json.loads((compare / "results.json").read_text())
+    for entry in ("gt_coarse", "gt_coarse_diffusion"):
+        assert results[entry]["syncbench"]["num_clips"] == 2
+        assert "onset_f1" in results[entry]["syncbench"]
