@@ -5,9 +5,11 @@ Run (needs a trained model and the SyncBench classifier):
     python experiments/negative_prompt_forms.py --model EXPORT_DIR --num-clips 16 -n 4 \
         --out out/negative_prompt_forms.json
 
-For each form the SyncBench classifier's mean P(rain) over clips x samples is reported, with the
-mean P of the clip's true materials (what must survive) and the ground truth's P(rain) as the
-reference. Forms (s = --scale):
+For each form: the energy in the rain band (SyncBench's ``suppression.band_energy``) and the
+fraction of it removed relative to ``no_negative`` (SyncBench's ``fraction_removed``); and, when the
+SyncBench classifier is available, its mean P(rain) over clips x samples and the mean P of the
+clip's true materials (what must survive), with the ground truth's P(rain) as the reference
+(``null`` in the JSON when no classifier is shipped yet). Forms (s = --scale):
     no_negative      l_0 + s (l_vp - l_0)                         (no negative prompt)
     common           l_vn + s (l_vp - l_vn)                       (MMAudio, HunyuanVideo-Foley)
     separate         its defaults: the same numbers as common (a sanity row)
@@ -60,8 +62,20 @@ def visible_clips(count: int, layer: str):
     raise ValueError(f"only {len(found)} test clips show {layer}")
 
 
-def main() -> None:
+def _classifier(path):
     from v2a_jax.eval.classifier import load_classifier
+
+    try:
+        return load_classifier(path)
+    except FileNotFoundError as err:
+        if path:
+            raise
+        print(f"no SyncBench classifier ({err}): P(rain) columns are null", flush=True)
+        return None
+
+
+def main() -> None:
+    from v2a_jax.eval.suppression import band_energy, fraction_removed
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True)
@@ -71,27 +85,35 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=3.0)
     parser.add_argument("--out", default="out/negative_prompt_forms.json")
     args = parser.parse_args()
-    classifier = load_classifier(args.classifier)
+    classifier = _classifier(args.classifier)
     pipe = V2A.from_pretrained(args.model)
     clips = visible_clips(args.num_clips, LAYER)
     col = LABELS.index(LAYER)
-    truth = classifier.predict([c.audio for c, _ in clips], 16000)[:, col]
-    results = {}
+    truth = None
+    if classifier is not None:
+        truth = classifier.predict([c.audio for c, _ in clips], 16000)[:, col]
+    results, energies = {}, {}
     for name, kw in forms(args.scale).items():
-        p_layer, p_kept, t0 = [], [], time.perf_counter()
+        p_layer, p_kept, energy, t0 = [], [], [], time.perf_counter()
         for clip, prompt in clips:
-            request = dict(negative_prompt=LAYER, **kw)
+            request = {"negative_prompt": LAYER, **kw}
             out = pipe.generate(frames=clip.frames, fps=25.0, prompt=prompt, seed=0,
                                 num_samples=args.num_samples, guidance_scale=args.scale,
                                 refine=False, **request)  # fmt: skip
+            energy.extend(band_energy(w, out.sample_rate, LAYER) for w in out.waveforms)
+            if classifier is None:
+                continue
             probs = classifier.predict(list(out.waveforms), out.sample_rate)
             p_layer.extend(probs[:, col].tolist())
             sounding = {o["material"] for o in clip.annotation["objects"]}
             materials = [LABELS.index(m) for m in sorted(sounding)]
             p_kept.extend(probs[:, materials].mean(1).tolist())
+        energies[name] = energy
         results[name] = {
-            "p_rain_mean": round(float(np.mean(p_layer)), 4),
-            "p_materials_mean": round(float(np.mean(p_kept)), 4),
+            "rain_band_energy_mean": float(np.mean(energy)),
+            "fraction_removed_vs_no_negative": fraction_removed(energies["no_negative"], energy),
+            "p_rain_mean": round(float(np.mean(p_layer)), 4) if p_layer else None,
+            "p_materials_mean": round(float(np.mean(p_kept)), 4) if p_kept else None,
             "seconds": round(time.perf_counter() - t0, 1),
             "guidance": out.settings["guidance"],
         }
@@ -99,7 +121,7 @@ def main() -> None:
     report = {
         "model": args.model, "layer": LAYER, "clips": len(clips), "scale": args.scale,
         "num_samples": args.num_samples, "forms": results,
-        "ground_truth_p_rain_mean": round(float(np.mean(truth)), 4),
+        "ground_truth_p_rain_mean": None if truth is None else round(float(np.mean(truth)), 4),
     }  # fmt: skip
     with atomic_path(Path(args.out)) as tmp:
         tmp.write_text(json.dumps(report, indent=2) + "\n")
