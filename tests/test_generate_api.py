@@ -12,6 +12,7 @@ import pytest
 from sampling_fixtures import tiny_checkpoint
 
 from v2a_jax.api import V2A, ModelMismatchError
+from v2a_jax.io.audio import read_wav
 from v2a_jax.sampling.duration import DurationError
 
 SR = 16000
@@ -133,3 +134,19 @@ def test_refine_applies_the_refiner_to_the_dequantized_latent(pipe):
     bad = RefinerConfig(latent_dim=8, num_codebooks=4, codebook_size=1024)
     with pytest.raises(ModelMismatchError, match="another codec"):
         V2A(pipe.model, pipe.config, codec, refiner=Refiner(bad, rngs=nnx.Rngs(0)))
+
+
+def test_training_sample_dumps(pipe, tmp_path):
+    from v2a_jax.data.syncscenes import render_clip
+    from v2a_jax.sampling.train_samples import make_sample_fn
+
+    clip = render_clip(1_100_001)
+    record = {"clip_id": clip.clip_id, "frames": clip.frames[:40], "fps": 25.0,
+              "caption": clip.annotation["captions"][0], "audio": clip.audio[: 40 * 640],
+              "sample_rate": SR}  # fmt: skip
+    sample_fn = make_sample_fn(num_clips=1, num_samples=4, codec=pipe.codec, clips=[record])
+    manifest = sample_fn(pipe.model, pipe.config, 10, tmp_path)
+    assert manifest == tmp_path / "samples" / "10" / "manifest.json"
+    wave, sr = read_wav(tmp_path / "samples" / "10" / f"{clip.clip_id}_3.wav")
+    assert sr == SR and wave.shape == (40 * 640,)
+    assert json.loads(manifest.read_text())["clips"][clip.clip_id]["seeds"] == [0, 1, 2, 3]
