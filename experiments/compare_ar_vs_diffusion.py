@@ -57,7 +57,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--split", default="test")
     p.add_argument("--num-clips", type=int, default=100)
     p.add_argument("--num-steps", type=int, default=8, help="refiner ODE steps")
-    p.add_argument("--noise-scale", type=float, default=1.0)
+    p.add_argument("--method", choices=("euler", "heun"), help="default: the refiner's")
+    p.add_argument("--noise-scale", type=float, default=1.0, help="refiner's starting noise std")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--pages", type=int, default=8, help="clips that get an HTML page")
@@ -118,6 +119,7 @@ def decode_entries(refiner, codec, tokens_btk, rng, args, timer, prefix) -> dict
         z_q,
         rng,
         num_steps=args.num_steps,
+        method=args.method,
         noise_scale=args.noise_scale,
     )
     waves[f"{prefix}_diffusion"] = timer.run(
@@ -189,6 +191,7 @@ def main(argv=None) -> int:
         "split": args.split,
         "num_steps": args.num_steps,
         "noise_scale": args.noise_scale,
+        "method": args.method or refiner.cfg.method,
         "seed": args.seed,
         "coarse_codebooks": refiner.cfg.coarse_codebooks,
         "audio_seconds": audio_s,

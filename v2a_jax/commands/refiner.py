@@ -33,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--split", default="test")
     ev.add_argument("--num-clips", type=int, default=100)
     ev.add_argument("--num-steps", type=int, default=8)
-    ev.add_argument("--noise-scale", type=float, default=1.0)
+    ev.add_argument("--method", choices=("euler", "heun"), help="default: the refiner's")
+    ev.add_argument("--noise-scale", type=float, default=1.0, help="starting noise std")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--out", required=True, help="results JSON")
     ev.set_defaults(func=_eval)
@@ -80,7 +81,13 @@ def _eval(args: argparse.Namespace) -> int:
     source = open_split(args.data_dir, args.split, args.name)
     clips = [source[i] for i in range(min(len(source), args.num_clips))]
     result = evaluate_gt_tokens(
-        refiner, codec, clips, args.num_steps, args.seed, noise_scale=args.noise_scale
+        refiner,
+        codec,
+        clips,
+        args.num_steps,
+        args.seed,
+        noise_scale=args.noise_scale,
+        method=args.method,
     )
     result.update(refiner=str(args.refiner), data_dir=str(args.data_dir), split=args.split)
     with atomic_path(Path(args.out)) as tmp:

@@ -23,11 +23,15 @@ from v2a_jax.io.audio import fit_length, resample
 VARIANTS = ("coarse", "refined", "all_codebooks", "latent")
 
 
-def refine_tokens(refiner, tokens_btk, rng, num_steps: int, noise_scale: float = 1.0):
+def refine_tokens(
+    refiner, tokens_btk, rng, num_steps: int, noise_scale: float = 1.0, method: str | None = None
+):
     """``(z_q_btd, z_btd, seconds)``: dequantize in JAX, refine, and the refine wall time."""
     z_q_btd = refiner.dequantize(jnp.asarray(tokens_btk))
     start = time.perf_counter()
-    z_btd = refine_jit(refiner, z_q_btd, rng, num_steps=num_steps, noise_scale=noise_scale)
+    z_btd = refine_jit(
+        refiner, z_q_btd, rng, num_steps=num_steps, method=method, noise_scale=noise_scale
+    )
     z_btd = np.array(jax.block_until_ready(z_btd))
     return np.array(z_q_btd), z_btd, time.perf_counter() - start
 
@@ -40,6 +44,7 @@ def evaluate_gt_tokens(
     seed: int = 0,
     batch_size: int = 8,
     noise_scale: float = 1.0,
+    method: str | None = None,
 ) -> dict:
     """Mean multi-scale mel distance to the clips' audio of each decoding in ``VARIANTS``.
 
@@ -52,6 +57,7 @@ def evaluate_gt_tokens(
         seed: batch ``i`` is refined with ``fold_in(key(seed), i)``.
         batch_size: clips refined and decoded together.
         noise_scale: see ``refine``.
+        method: ``euler`` or ``heun`` (default: the refiner config's).
 
     Returns:
         ``num_clips``, ``mel_distance`` ({variant: mean}), ``mel_distance_std``,
@@ -64,7 +70,7 @@ def evaluate_gt_tokens(
         batch = [clips[i] for i in range(start, min(start + batch_size, len(clips)))]
         tokens_btk = np.stack([c["tokens"] for c in batch]).astype(np.int32)
         z_q, z, seconds = refine_tokens(
-            refiner, tokens_btk, jax.random.fold_in(base, b), num_steps, noise_scale
+            refiner, tokens_btk, jax.random.fold_in(base, b), num_steps, noise_scale, method
         )
         if b > 0:  # batch 0 includes compilation
             refine_s += seconds
@@ -95,6 +101,7 @@ def evaluate_gt_tokens(
         "num_clips": len(rows),
         "num_steps": num_steps,
         "noise_scale": noise_scale,
+        "method": method or refiner.cfg.method,
         "coarse_codebooks": refiner.cfg.coarse_codebooks,
         "mel_distance": {k: float(v.mean()) for k, v in table.items()},
         "mel_distance_std": {k: float(v.std()) for k, v in table.items()},
