@@ -1,0 +1,87 @@
+"""Ship a trained codec as the package default, with its card (run as a file).
+
+    python tokenizers/ship_codec.py --run workdirs/codec_final \\
+        --metrics out/codec_metrics.json --hardware "1 shared CPU core" \\
+        --out v2a_jax/assets/codec/default
+
+Reads ``<run>/codec`` (what the recipe exports), adds the measured reconstruction numbers
+(``experiments/codec_metrics.py``'s JSON, plus any further ``--extra`` JSON files such as a
+SyncBench report) and the hardware to its card, and writes ``codec.safetensors`` +
+``codec.json`` (the card inside) + ``CARD.md`` (the same, for people) into ``--out``.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _markdown(card: dict) -> str:
+    cfg, train = card.get("codec_config", {}), card.get("train_config", {})
+    lines = [
+        "# v2a_jax default codec",
+        "",
+        card.get("summary", ""),
+        "",
+        f"- architecture: EnCodec SEANet + RVQ (the `encodec` package's modules), "
+        f"{cfg.get('sample_rate')} Hz mono, hop {card.get('hop_length')} "
+        f"({card.get('frame_rate')} frames/s), K={cfg.get('n_q')} x {cfg.get('bins')}, "
+        f"D={cfg.get('dimension')}, n_filters={cfg.get('n_filters')}, norm={cfg.get('norm')}",
+        f"- trained: {card.get('steps')} steps, {card.get('wall_time_s')} s of training on "
+        f"{card.get('hardware')}",
+        f"- data: {card.get('data')}",
+        f"- recipe: {json.dumps({k: v for k, v in train.items() if k != 'weights'})}",
+        "",
+        "## Measured",
+        "",
+        "```json",
+        json.dumps(card.get("metrics", {}), indent=1),
+        "```",
+        "",
+        "## Evaluation curve (fixed batch of 1 s training crops)",
+        "",
+        "| step | wall s | quantized | mel distance | log-mel distance | SI-SNR dB |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for h in card.get("history", []):
+        cells = [h["step"], h["wall_time_s"], h.get("quantized"), h.get("mel_distance"),
+                 h.get("log_mel_distance", ""), h.get("si_snr_db", "")]  # fmt: skip
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="ship a trained codec with its card")
+    parser.add_argument("--run", required=True, help="the recipe's --out folder")
+    parser.add_argument("--metrics", required=True, help="experiments/codec_metrics.py JSON")
+    parser.add_argument("--extra", nargs="*", default=[], help="more JSON reports to include")
+    parser.add_argument("--hardware", required=True)
+    parser.add_argument("--summary", default="", help="one honest paragraph on what it reaches")
+    parser.add_argument("--out", default="v2a_jax/assets/codec/default")
+    args = parser.parse_args(argv)
+
+    from v2a_jax.codec import Codec
+    from v2a_jax.io.atomic import atomic_path
+
+    codec = Codec.load(Path(args.run) / "codec")
+    card = dict(codec.card)
+    card.update(
+        name="v2a_jax-default-16khz",
+        hardware=args.hardware,
+        summary=args.summary,
+        hop_length=codec.hop_length,
+        frame_rate=codec.frame_rate,
+        metrics={"reconstruction": json.loads(Path(args.metrics).read_text())},
+    )
+    for path in args.extra:
+        card["metrics"][Path(path).stem] = json.loads(Path(path).read_text())
+    folder = codec.save(args.out, card=card)
+    with atomic_path(Path(args.out) / "CARD.md") as tmp:
+        Path(tmp).write_text(_markdown(card))
+    size = sum(p.stat().st_size for p in Path(args.out).iterdir())
+    print(f"shipped {folder}: {size / 1e6:.2f} MB, {card.get('steps')} steps")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
