@@ -177,6 +177,14 @@ def _restore_variables(path: Path, like: Any) -> Any:
     return _unsaveable(restored, like)
 
 
+def _child(node: Any, key: Any) -> Any:
+    """One step down a tree restored without a target (orbax stores every key as a string)."""
+    name = getattr(key, "key", getattr(key, "name", getattr(key, "idx", None)))
+    if isinstance(node, (list, tuple)):
+        return node[int(name)]
+    return node[name] if name in node else node[str(name)]
+
+
 def restore_params(path: str | Path, params: Any, rest: Any) -> tuple[Any, Any]:
     """``(params, rest)`` from an export folder or a training checkpoint (for ``--init-from``)."""
     path = Path(path).absolute()
@@ -197,7 +205,7 @@ def restore_params(path: str | Path, params: Any, rest: Any) -> tuple[Any, Any]:
         for key_path, spec in flat:
             node = raw
             for key in key_path:
-                node = node[getattr(key, "key", getattr(key, "name", None))]
+                node = _child(node, key)
             if tuple(node.shape) != tuple(spec.shape):
                 raise ValueError(f"{jax.tree_util.keystr(key_path)}: {node.shape} != {spec.shape}")
             values.append(jax.device_put(jnp.asarray(node, spec.dtype), spec.sharding))

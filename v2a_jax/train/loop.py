@@ -181,6 +181,33 @@ def check_tokens_fit(model_cfg: Any, batch: dict[str, np.ndarray], where: str) -
         )
 
 
+def check_codec_info(model_cfg: Any, data_cfg: Any) -> None:
+    """The tokenized data set's codec (``codec_info.json``) against a token model's config.
+
+    Raises:
+        ValueError: codebook count, codebook size or text width differ (names the data set).
+    """
+    from v2a_jax.data.tokenized import read_codec_info
+
+    info = read_codec_info(data_cfg.data_dir, data_cfg.name or None)
+    pairs = {
+        "num_codebooks": info.get("num_codebooks"),
+        "codebook_size": info.get("codebook_size"),
+        "text_dim": info.get("text_dim"),
+    }
+    wrong = {
+        k: (v, getattr(model_cfg, k))
+        for k, v in pairs.items()
+        if v is not None and hasattr(model_cfg, k) and getattr(model_cfg, k) != v
+    }
+    if wrong:
+        listed = ", ".join(f"{k}: data {d} vs model {m}" for k, (d, m) in wrong.items())
+        raise ValueError(
+            f"data set {data_cfg.data_dir} does not fit the model ({listed}); set "
+            "--config.model.<field> to match or tokenize with the model's codec"
+        )
+
+
 def _mean(records: list[dict[str, float]]) -> dict[str, float]:
     return {k: float(np.mean([r[k] for r in records])) for k in records[0]}
 
@@ -240,6 +267,16 @@ def train(
 
         mesh = make_mesh(config.mesh)
     tx, schedule = make_optimizer(tc), learning_rate_schedule(tc)
+    # The data first: a missing or mismatched data set fails before anything compiles.
+    data_label = "the given training records"
+    if records is None:
+        data_label = f"data set {config.data.data_dir}"
+        if hasattr(config.model, "codebook_size"):  # a token model reading a tokenized set
+            check_codec_info(config.model, config.data)
+        records = (
+            open_records(config.data, config.data.train_split),
+            open_records(config.data, config.data.eval_split),
+        )
     # Built outside the mesh context: parameters carry *logical* names as sharding metadata,
     # which Flax would read as mesh axes under jax.set_mesh; placement comes from the rules.
     graphdef, state, position, source, shardings = restore_or_init(
@@ -249,13 +286,6 @@ def train(
     mesh_ctx = jax.set_mesh(mesh) if mesh is not None else contextlib.nullcontext()
     with mesh_ctx:
         train_fn, eval_fn = jit_steps(graphdef, loss_fn, tx, schedule, shardings, mesh)
-        data_label = "the given training records"
-        if records is None:
-            data_label = f"data set {config.data.data_dir}"
-            records = (
-                open_records(config.data, config.data.train_split),
-                open_records(config.data, config.data.eval_split) if tc.eval_every >= 0 else [],
-            )
         return _run(
             config, workdir, graphdef, state, position, source, train_fn, eval_fn, records,
             mesh, build_path, sample_fn, progress, data_label,
