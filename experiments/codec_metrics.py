@@ -9,6 +9,7 @@ measured on the same clips so the numbers have a scale: silence, and the clip at
     python experiments/codec_metrics.py --data-dir D --pred-dir R --codec default \\
         --wav test_24k.wav --out out/codec_metrics.json
 
+Onset F1 uses SyncBench's detector and matcher (``v2a_jax.eval``), which need no classifier.
 Metrics (``v2a_jax.codec.training.losses``): ``mel_distance`` is the recipe's loss (linear + log
 mel L1 over windows 32..2048), ``log_mel_distance`` its scale-free log half (0.69 = a uniform
 2x gain error), ``si_snr_db`` scale-invariant SNR. Noise-like ambiences (rain, wind, water) have
@@ -59,10 +60,13 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(1)
     from v2a_jax.data.loaders import open_split
+    from v2a_jax.eval.matching import MatchCounts, match_onsets
+    from v2a_jax.eval.onsets import detect_onsets
     from v2a_jax.io.atomic import atomic_path
     from v2a_jax.io.audio import read_wav, resample
 
     rows, silence, half = [], [], []
+    onsets = {"reconstruction": MatchCounts(), "ground_truth": MatchCounts()}
     for clip in open_split(args.data_dir, args.split, args.name):
         path = Path(args.pred_dir) / f"{clip['clip_id']}.wav"
         if not path.is_file():
@@ -73,6 +77,9 @@ def main(argv=None) -> int:
             raise ValueError(f"{path}: {len(pred)} samples at {sr} Hz, expected {len(y)} at "
                              f"{clip['sample_rate']} Hz")  # fmt: skip
         rows.append(_metrics(pred, y, sr))
+        events_s = [e["time_s"] for e in clip["annotation"].get("events", [])]
+        for key, wave in (("reconstruction", pred), ("ground_truth", y)):
+            onsets[key] = onsets[key] + match_onsets(detect_onsets(wave, sr), events_s, 0.05)
         silence.append(_metrics(np.zeros_like(y), y, sr))
         half.append(_metrics(0.5 * y, y, sr))
     result = {
@@ -83,6 +90,16 @@ def main(argv=None) -> int:
         # SI-SNR is undefined for silence (no signal to scale), so it is left out there.
         "reference_silence": {k: v for k, v in _mean(silence).items() if k != "si_snr_db"},
         "reference_half_amplitude": _mean(half),
+        # SyncBench's onset detector and one-to-one matching (50 ms) against annotated events,
+        # on the reconstructions and on the ground truth itself (the ceiling).
+        "onsets": {
+            k: {
+                "f1": round(c.f1, 4),
+                "precision": round(c.precision, 4),
+                "recall": round(c.recall, 4),
+            }  # fmt: skip
+            for k, c in onsets.items()
+        },
     }
     if args.wav:
         from v2a_jax.codec import Codec
