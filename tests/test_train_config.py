@@ -28,11 +28,14 @@ def test_every_config_is_shipped():
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
 def test_every_config_loads_and_builds(path):
     """Each shipped config loads, round-trips through JSON, and its model builds (shapes only)."""
+    from v2a_jax.models import ModelConfig
     from v2a_jax.train.loop import build_token_lm
 
     config = load_config(path)
-    assert config.__doc__ is not None and "v2a train" in path.read_text()
+    assert "v2a " in path.read_text()  # the docstring gives the run command
     assert config_from_dict(config_to_dict(config)) == config
+    if not isinstance(config.model, ModelConfig):
+        return  # another model's config (the refiner's): its own tests build it
     model = nnx.eval_shape(lambda: build_token_lm(config, nnx.Rngs(config.seed)))
     params = nnx.state(model, nnx.Param)
     count = sum(x.size for x in jax.tree.leaves(params))

@@ -9,8 +9,8 @@ import pytest
 
 from v2a_jax.config import DataConfig
 from v2a_jax.models.presets import TINY
+from v2a_jax.train.checks import check_tokens_fit
 from v2a_jax.train.data import BatchIterator, Position, eval_batches, make_batch
-from v2a_jax.train.loop import check_tokens_fit
 
 CFG = DataConfig(keys=("tokens",), max_text_len=4, shuffle_seed=3)
 
