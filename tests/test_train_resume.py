@@ -68,6 +68,34 @@ def _steps(workdir):
     )
 
 
+def _run_until_checkpoint(workdir: Path, step: int, sig: int) -> int:
+    """Runs the toy in a subprocess, sends ``sig`` once checkpoint ``step`` is on disk.
+
+    Returns:
+        The process's exit code.
+    """
+    env = dict(
+        os.environ,
+        PYTHONPATH=f"{TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+        JAX_COMPILATION_CACHE_DIR=jax.config.jax_compilation_cache_dir,
+        JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+    )
+    cmd = [sys.executable, "-c", "import train_toy; train_toy.main()", str(workdir)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    try:
+        while not (workdir / "checkpoints" / str(step) / "commit_success.txt").exists():
+            assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
+            assert time.monotonic() < deadline, f"no checkpoint {step} within 120 s"
+            time.sleep(0.01)
+        # The sample hook sleeps 0.15 s a step, so the run is still short of the next one.
+        proc.send_signal(sig)
+        return proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 def test_sigkill_between_checkpoints_then_resume_gives_the_same_losses(tmp_path):
     """A run killed after checkpoint 6 (before 9), rerun, reproduces the uninterrupted losses.
 
@@ -80,27 +108,7 @@ def test_sigkill_between_checkpoints_then_resume_gives_the_same_losses(tmp_path)
     _train(reference)
 
     killed = tmp_path / "killed"
-    env = dict(
-        os.environ,
-        PYTHONPATH=f"{TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-        JAX_COMPILATION_CACHE_DIR=jax.config.jax_compilation_cache_dir,
-        JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
-    )
-    cmd = [sys.executable, "-c", "import train_toy; train_toy.main()", str(killed)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    try:
-        while not (killed / "checkpoints" / "6" / "commit_success.txt").exists():
-            assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
-            assert time.monotonic() < deadline, "no checkpoint 6 within 120 s"
-            time.sleep(0.01)
-        # The sample hook sleeps 0.15 s a step, so the run is still short of checkpoint 9.
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == -signal.SIGKILL
+    assert _run_until_checkpoint(killed, 6, signal.SIGKILL) == -signal.SIGKILL
     assert max(_steps(killed)) == 6
     assert read_meta(killed)["position"] == {"epoch": 2, "index": 8}  # 6 batches of 4 out of 10
 
@@ -112,6 +120,16 @@ def test_sigkill_between_checkpoints_then_resume_gives_the_same_losses(tmp_path)
     assert got == want  # exact, every step, including those after the kill
     assert _losses(killed, "eval") == _losses(reference, "eval")
     assert _steps(killed) == [9, 12]  # keep_checkpoints=2
+
+
+def test_sigterm_saves_and_stops(tmp_path):
+    """A preemption notice (SIGTERM) ends the run cleanly with a checkpoint of the last step."""
+    assert _run_until_checkpoint(tmp_path, 3, signal.SIGTERM) == 0
+    last = max(_steps(tmp_path))
+    # Normally a step after 3 (the signal lands mid-step, that step is saved); 3 itself only if
+    # the process was descheduled between writing checkpoint 3 and looking at the signal flag.
+    assert 3 <= last < 12 and read_meta(tmp_path)["step"] == last
+    assert max(_losses(tmp_path)) == last  # every logged step is in the checkpoint
 
 
 def test_nan_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path):

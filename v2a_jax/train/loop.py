@@ -313,6 +313,9 @@ def _run(
                     eval_loss = eval_loss["loss"]
                 if sample_fn is not None and tc.sample_every and step % tc.sample_every == 0:
                     sample_fn(nnx.merge(graphdef, state.params, state.rest), config, step, workdir)
+                if preemption.requested and not saving:  # the signal came during this step
+                    check_and_log()
+                    saving = True
                 if saving:
                     save()
                 if preemption.requested:
