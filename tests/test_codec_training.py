@@ -59,11 +59,14 @@ def test_cli_reconstructs_each_clip_to_its_exact_length(tmp_path):
         assert sr == 16000 and audio.shape == (round(1.3 * 16000),)
 
 
-def test_cli_reconstruct_without_a_shipped_default_says_where_it_looked(tmp_path, capsys):
+def test_cli_reconstruct_without_a_shipped_default_says_where_it_looked(
+    tmp_path, capsys, monkeypatch
+):
     from v2a_jax.cli import main
 
+    monkeypatch.setattr("v2a_jax.codec.encodec_codec.DEFAULT_CODEC_DIR", tmp_path / "none")
     code = main(["codec", "reconstruct", "--data-dir", str(tmp_path), "--out", str(tmp_path)])
-    assert code == 2 and "default" in capsys.readouterr().err
+    assert code == 2 and "not been trained/shipped yet" in capsys.readouterr().err
 
 
 def test_max_minutes_stops_early_and_saves_a_resumable_state(tmp_path):
