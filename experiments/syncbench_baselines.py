@@ -90,12 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", default="workdirs/syncbench_baselines", help="prediction folders")
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--classifier", help="classifier folder (default: the shipped one)")
     args = p.parse_args(argv)
     t0 = time.perf_counter()
     name = _data_dir(args)
     clips = list(open_split(args.data_dir, "test", name))
     rows = _write_rows(clips, Path(args.work), np.random.default_rng(args.seed))
-    clf = load_classifier()
+    clf = load_classifier(args.classifier)
     results = {}
     for key in ("ground_truth", "shifted_200ms", "other_clip", "white_noise", "silence"):
         results[key] = evaluate(args.data_dir, "test", rows[key], name=name, classifier=clf)

@@ -21,8 +21,10 @@ def labels_multi_hot(label_lists: list[list[str]]) -> np.ndarray:
     return out
 
 
-def macro_f1(probs_nl: np.ndarray, wanted_nl: np.ndarray, threshold: float = 0.5) -> float | None:
+def macro_f1(probs_nl: np.ndarray, wanted_nl: np.ndarray, threshold=0.5) -> float | None:
     """Mean over labels of the F1 of ``probs > threshold`` against ``wanted``.
+
+    ``threshold`` is one number or one per label ([L]).
 
     Labels that are neither wanted nor predicted anywhere are left out of the mean (their F1
     is undefined); None when no label is left.

@@ -98,6 +98,13 @@ class Classifier:
                 probs[part] = np.asarray(p)[: len(part)]
         return embs, probs
 
+    @property
+    def thresholds(self) -> np.ndarray:
+        """Per-label decision thresholds [L] (tuned on validation seeds; 0.5 when the card has
+        none)."""
+        return np.broadcast_to(np.asarray(self.card.get("thresholds", 0.5), np.float32),
+                               (self.model.cfg.num_labels,))  # fmt: skip
+
     def embed(self, waves, sr: int) -> np.ndarray:
         """Embeddings of mono waveforms (a list of [S] arrays): float32 [B, D]."""
         return self._run(waves, sr)[0]

@@ -118,7 +118,9 @@ def evaluate(
     emb_all = np.concatenate(embs) if embs else np.zeros((0, 1))
     real = _real_embeddings(clf, real_waves, (str(Path(data_dir).resolve()), split, name, limit))
     fad = frechet_distance(emb_all, real) if len(emb_all) >= 2 and len(real) >= 2 else None
-    adherence = macro_f1(np.concatenate(probs), labels_multi_hot(wanted)) if probs else None
+    adherence = None
+    if probs:
+        adherence = macro_f1(np.concatenate(probs), labels_multi_hot(wanted), clf.thresholds)
     divs = [d for d in diversities if d is not None]
 
     report = {

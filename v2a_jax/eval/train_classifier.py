@@ -37,9 +37,9 @@ def render_set(split: str, num: int, duration_s: float) -> tuple[np.ndarray, np.
     return np.stack(mels), np.asarray(labels, np.float32)
 
 
-def label_scores(probs_nl: np.ndarray, labels_nl: np.ndarray) -> dict:
-    """Per-label accuracy and F1 at threshold 0.5, and their means."""
-    pred = probs_nl > 0.5
+def label_scores(probs_nl: np.ndarray, labels_nl: np.ndarray, thresholds=0.5) -> dict:
+    """Per-label accuracy and F1 at the thresholds (one, or one per label), and their means."""
+    pred = probs_nl > np.asarray(thresholds)
     truth = labels_nl > 0.5
     out = {}
     for i, name in enumerate(LABELS):
@@ -50,6 +50,43 @@ def label_scores(probs_nl: np.ndarray, labels_nl: np.ndarray) -> dict:
     out["mean_accuracy"] = float(np.mean([out[n]["accuracy"] for n in LABELS]))
     out["macro_f1"] = float(np.mean([out[n]["f1"] for n in LABELS]))
     return out
+
+
+def calibrate_thresholds(probs_nl: np.ndarray, labels_nl: np.ndarray) -> list[float]:
+    """Per-label decision thresholds that maximise F1 on held-out (validation) clips."""
+    grid = np.linspace(0.05, 0.95, 19)
+    out = []
+    for i in range(labels_nl.shape[1]):
+        truth = labels_nl[:, i] > 0.5
+        f1s = []
+        for th in grid:
+            pred = probs_nl[:, i] > th
+            denom = pred.sum() + truth.sum()
+            f1s.append(2 * np.sum(pred & truth) / denom if denom else 1.0)
+        out.append(round(float(grid[int(np.argmax(f1s))]), 3))
+    return out
+
+
+def calibrate(folder: str, num_validation: int, duration_s: float) -> dict:
+    """Adds validation-tuned thresholds to an existing classifier's card (weights unchanged)."""
+    import json
+    from pathlib import Path
+
+    from v2a_jax.eval.classifier import CARD, load_classifier
+    from v2a_jax.io.atomic import atomic_path
+
+    clf = load_classifier(folder)
+    val_x, val_y = render_set("validation", num_validation, duration_s)
+    probs = np.concatenate([
+        np.asarray(jax.nn.sigmoid(clf.model(jnp.asarray(val_x[i : i + 64]))))
+        for i in range(0, len(val_x), 64)
+    ])  # fmt: skip
+    card = dict(clf.card)
+    card["thresholds"] = calibrate_thresholds(probs, val_y)
+    card["validation_at_thresholds"] = label_scores(probs, val_y, card["thresholds"])
+    with atomic_path(Path(folder) / CARD) as tmp:
+        tmp.write_text(json.dumps(card, indent=2) + "\n")
+    return card
 
 
 def train(args: argparse.Namespace) -> dict:
@@ -97,7 +134,7 @@ def train(args: argparse.Namespace) -> dict:
         "validation": scores,
     }  # fmt: skip
     save_classifier(model, card, args.out)
-    return card
+    return calibrate(args.out, args.num_validation, args.duration)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,7 +147,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
-    card = train(p.parse_args(argv))
+    p.add_argument("--calibrate-only", action="store_true",
+                   help="only add validation-tuned thresholds to the card in --out")  # fmt: skip
+    args = p.parse_args(argv)
+    if args.calibrate_only:
+        card = calibrate(args.out, args.num_validation, args.duration)
+        print(f"thresholds {card['thresholds']}, validation macro-F1 at them "
+              f"{card['validation_at_thresholds']['macro_f1']:.4f}")  # fmt: skip
+        return 0
+    card = train(args)
     v = card["validation"]
     print(f"validation macro-F1 {v['macro_f1']:.4f}, mean accuracy {v['mean_accuracy']:.4f}, "
           f"wall {card['wall_time_s']} s")  # fmt: skip
