@@ -49,12 +49,18 @@ def _train(args: argparse.Namespace) -> int:
     from v2a_jax.train.loop import train
 
     config = load_config(args.config, _overrides(getattr(args, "extra", [])))
+    sample_fn = None
+    if config.train.sample_every:  # wavs of validation clips every sample_every steps
+        from v2a_jax.sampling.train_samples import make_sample_fn
+
+        sample_fn = make_sample_fn(split=config.data.eval_split)
     try:
         result = train(
             config,
             args.workdir,
             resume_from=args.resume_from,
             init_from=args.init_from,
+            sample_fn=sample_fn,
             progress=not args.no_progress,
         )
     except FloatingPointError as err:
