@@ -111,3 +111,19 @@ def test_cli_passes_config_overrides_to_train_only(tmp_path, capsys):
     with pytest.raises(SystemExit):  # other commands reject stray arguments as before
         main(["export", "--workdir", str(tmp_path), "--out", str(tmp_path), "--config.x=1"])
     assert "unrecognized arguments: --config.x=1" in capsys.readouterr().err
+
+
+def test_cli_distributed_flags_initialize_jax_first(tmp_path, monkeypatch, capsys):
+    import jax
+
+    from v2a_jax.cli import main
+
+    calls = []
+    monkeypatch.setattr(jax.distributed, "initialize", lambda **kw: calls.append(kw))
+    tiny = str(Path(__file__).parents[1] / "configs" / "tiny.py")
+    args = ["train", "--config", tiny, "--workdir", str(tmp_path), "--coordinator", "h0:1234",
+            "--num-processes", "2", "--process-id", "1",
+            f"--config.data.data_dir={tmp_path}"]  # fmt: skip
+    assert main(args) == 2  # no data there: the run stops after initialising
+    assert calls == [{"coordinator_address": "h0:1234", "num_processes": 2, "process_id": 1}]
+    assert "no tokenized data set" in capsys.readouterr().err

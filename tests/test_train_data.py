@@ -110,3 +110,11 @@ def test_crops_cut_every_time_axis_to_one_window():
         next(BatchIterator([rec] * 4, 4, dataclasses.replace(cfg, crop_frames=30)))
     with pytest.raises(ValueError, match="integer rate ratio"):
         next(BatchIterator([rec] * 4, 4, dataclasses.replace(cfg, crop_frames=5)))
+
+
+def test_each_process_evaluates_its_slice_of_every_batch():
+    parts = [
+        [b["tokens"][:, 0, 0].tolist() for b in eval_batches(_records(8), 4, CFG, 0, p, 2)]
+        for p in (0, 1)
+    ]
+    assert parts == [[[0, 1], [4, 5]], [[2, 3], [6, 7]]]

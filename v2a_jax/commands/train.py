@@ -25,6 +25,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--resume-from", help="continue another run's checkpoint (full state)")
     train.add_argument("--init-from", help="start from these params (export or checkpoint)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    multi = train.add_argument_group(
+        "multi-host", "run the same command on every host; each reads its slice of each batch"
+    )
+    multi.add_argument(
+        "--distributed",
+        action="store_true",
+        help="call jax.distributed.initialize() first (TPU pods, SLURM, Open MPI: from the "
+        "environment; elsewhere give the three flags below)",
+    )
+    multi.add_argument("--coordinator", help="host:port of process 0")
+    multi.add_argument("--num-processes", type=int)
+    multi.add_argument("--process-id", type=int)
     # The cli passes unrecognised --config.a.b=value arguments through to this command.
     train.set_defaults(func=_train, accepts_config_overrides=True)
 
@@ -49,6 +61,15 @@ def _train(args: argparse.Namespace) -> int:
     from v2a_jax.train.loop import train
 
     config = load_config(args.config, _overrides(getattr(args, "extra", [])))
+    if args.distributed or args.coordinator:
+        import jax
+
+        # Before any other JAX call: every process must see the global device set.
+        jax.distributed.initialize(
+            coordinator_address=args.coordinator,
+            num_processes=args.num_processes,
+            process_id=args.process_id,
+        )
     sample_fn = None
     if config.train.sample_every:  # wavs of validation clips every sample_every steps
         from v2a_jax.sampling.train_samples import make_sample_fn

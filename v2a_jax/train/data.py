@@ -183,9 +183,18 @@ class BatchIterator:
 
 
 def eval_batches(
-    records: Sequence[dict[str, Any]], batch_size: int, cfg: DataConfig, max_batches: int = 0
+    records: Sequence[dict[str, Any]],
+    batch_size: int,
+    cfg: DataConfig,
+    max_batches: int = 0,
+    process_index: int = 0,
+    process_count: int = 1,
 ) -> Iterator[dict[str, np.ndarray]]:
-    """The first ``max_batches`` (0: all) full batches of ``records`` in their stored order."""
+    """The first ``max_batches`` (0: all) full batches of ``records`` in their stored order.
+
+    With several processes each yields its own contiguous slice of every global batch.
+    """
+    local = batch_size // process_count
     count = len(records) // batch_size
     if count == 0:
         raise ValueError(
@@ -194,7 +203,8 @@ def eval_batches(
     if max_batches:
         count = min(count, max_batches)
     for b in range(count):
-        chunk = [records[i] for i in range(b * batch_size, (b + 1) * batch_size)]
+        first = b * batch_size + process_index * local
+        chunk = [records[i] for i in range(first, first + local)]
         yield make_batch(chunk, cfg.keys, cfg.max_text_len)
 
 

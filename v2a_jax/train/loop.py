@@ -247,7 +247,8 @@ def _run(
         records[0], tc.batch_size, config.data, position, jax.process_index(), jax.process_count()
     )
     store = ckpt.CheckpointStore(workdir, tc.keep_checkpoints)
-    writer = MetricsWriter(workdir, step, tc.steps, progress and jax.process_index() == 0)
+    first = jax.process_index() == 0
+    writer = MetricsWriter(workdir, step, tc.steps, progress and first, active=first)
     writer.write(step, "start", {"resumed_from_step": step})
     pending: list[tuple[int, dict]] = []
     train_loss = eval_loss = None
@@ -333,6 +334,13 @@ def _evaluate(state, eval_fn, records, config, mesh, rng) -> dict[str, float]:
     tc = config.train
     out = [
         eval_fn(state, to_device(batch, mesh), rng)
-        for batch in eval_batches(records, tc.batch_size, config.data, tc.eval_batches)
+        for batch in eval_batches(
+            records,
+            tc.batch_size,
+            config.data,
+            tc.eval_batches,
+            jax.process_index(),
+            jax.process_count(),
+        )  # fmt: skip
     ]
     return _mean(jax.device_get(out))

@@ -38,10 +38,21 @@ class MetricsWriter:
         start_step: the step training resumes from (records after it are dropped).
         total_steps: the run's last step (for the bar's ETA).
         progress: show a tqdm bar (on stderr).
+        active: False on every process but the first of a multi-host run (one writer per file).
     """
 
-    def __init__(self, workdir: str | Path, start_step: int, total_steps: int, progress: bool):
+    def __init__(
+        self,
+        workdir: str | Path,
+        start_step: int,
+        total_steps: int,
+        progress: bool,
+        active: bool = True,
+    ):
+        self.active = active
         self.path = Path(workdir) / METRICS_FILE
+        if not active:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.exists():
             kept = [r for r in read_metrics(workdir) if r.get("step", 0) <= start_step]
@@ -61,6 +72,8 @@ class MetricsWriter:
 
     def write(self, step: int, split: str, values: dict[str, float]) -> None:
         """One record: JSONL line (flushed), TensorBoard scalars ``split/name``."""
+        if not self.active:
+            return
         clean = {k: float(v) for k, v in values.items()}
         record = {"step": int(step), "split": split, "time": time.time(), **clean}
         self._file.write(json.dumps(record) + "\n")
@@ -73,11 +86,15 @@ class MetricsWriter:
 
     def advance(self, step: int, postfix: dict[str, float] | None = None) -> None:
         """Moves the bar to ``step`` and shows ``postfix`` (loss, tokens/s)."""
+        if not self.active:
+            return
         self._bar.update(step - self._bar.n)
         if postfix:
             self._bar.set_postfix({k: f"{v:.4g}" for k, v in postfix.items()}, refresh=False)
 
     def close(self) -> None:
+        if not self.active:
+            return
         self._bar.close()
         self._tb.close()
         self._file.close()
