@@ -176,13 +176,26 @@ def test_official_missing_lists_places(tmp_path):
     assert "never downloads" in message
 
 
-def test_default_codec_not_shipped_yet():
-    from v2a_jax.codec.encodec_codec import DEFAULT_CODEC_DIR
-
-    if (DEFAULT_CODEC_DIR / "codec.json").is_file():
-        pytest.skip("a default codec is shipped")
+def test_missing_default_codec_says_where_it_looked(tmp_path, monkeypatch):
+    monkeypatch.setattr("v2a_jax.codec.encodec_codec.DEFAULT_CODEC_DIR", tmp_path / "none")
     with pytest.raises(FileNotFoundError, match="not been trained/shipped yet"):
         Codec.from_pretrained("default")
+
+
+def test_shipped_default_codec_loads_round_trips_and_has_its_card():
+    from v2a_jax.codec.encodec_codec import DEFAULT_CODEC_DIR
+    from v2a_jax.data.syncscenes import SceneConfig, render_clip
+
+    size = sum(p.stat().st_size for p in DEFAULT_CODEC_DIR.iterdir())
+    assert size <= 10 * 2**20
+    codec = Codec.from_pretrained("default")
+    assert (codec.sample_rate, codec.frame_rate, codec.num_codebooks) == (16000, 50, 4)
+    assert codec.card["steps"] > 0 and codec.card["metrics"]["reconstruction"]["num_clips"] >= 100
+    wave = render_clip(1100000, SceneConfig(duration_s=1.0)).audio
+    tokens = codec.encode(wave, sample_rate=16000)
+    assert tokens.shape == (50, 4) and len(np.unique(tokens)) > 10  # trained codebooks in use
+    decoded = codec.decode(tokens)
+    assert decoded.shape == (16000,) and np.isfinite(decoded).all()
 
 
 def test_imports_do_not_import_torch():
