@@ -47,3 +47,20 @@ def tokenized_dir(tmp_path_factory, tiny_codec_dir):
                 "--out-dir", str(out)]  # fmt: skip
     assert main(tokenize) == 0
     return out
+
+
+@pytest.fixture(scope="module")
+def jax_compilation_cache(tmp_path_factory):
+    """Runs of one module compile the same programs again (a resumed run, a second config):
+    share them through JAX's persistent cache, then restore the settings."""
+    import jax
+
+    old = (
+        jax.config.jax_compilation_cache_dir,
+        jax.config.jax_persistent_cache_min_compile_time_secs,
+    )
+    jax.config.update("jax_compilation_cache_dir", str(tmp_path_factory.mktemp("jax_cache")))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    yield
+    jax.config.update("jax_compilation_cache_dir", old[0])
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", old[1])

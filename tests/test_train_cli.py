@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jax
 import pytest
 
 from v2a_jax.cli import main
@@ -15,18 +14,8 @@ from v2a_jax.train.metrics import read_metrics
 TINY = str(Path(__file__).parents[1] / "configs" / "tiny.py")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _compilation_cache(tmp_path_factory):
-    """The resumed run compiles what the first one did: share it through JAX's cache."""
-    old = (
-        jax.config.jax_compilation_cache_dir,
-        jax.config.jax_persistent_cache_min_compile_time_secs,
-    )
-    jax.config.update("jax_compilation_cache_dir", str(tmp_path_factory.mktemp("jax_cache")))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-    yield
-    jax.config.update("jax_compilation_cache_dir", old[0])
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", old[1])
+# The runs of this module share compiled programs (see conftest.jax_compilation_cache).
+pytestmark = pytest.mark.usefixtures("jax_compilation_cache")
 
 
 def test_v2a_train_tiny_on_tokenized_fixture(tokenized_dir, tmp_path, capsys):

@@ -32,18 +32,8 @@ from v2a_jax.train.metrics import read_metrics
 TESTS = Path(__file__).parent
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _compilation_cache(tmp_path_factory):
-    """Runs of the same toy config compile the same programs: share them through JAX's cache."""
-    old = (
-        jax.config.jax_compilation_cache_dir,
-        jax.config.jax_persistent_cache_min_compile_time_secs,
-    )
-    jax.config.update("jax_compilation_cache_dir", str(tmp_path_factory.mktemp("jax_cache")))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-    yield
-    jax.config.update("jax_compilation_cache_dir", old[0])
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", old[1])
+# The runs of this module share compiled programs (see conftest.jax_compilation_cache).
+pytestmark = pytest.mark.usefixtures("jax_compilation_cache")
 
 
 def _train(workdir, config=None, **kwargs):
