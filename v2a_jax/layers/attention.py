@@ -28,28 +28,38 @@ _MASKED = -1e30
 class KVCache:
     """Keys and values of one self-attention layer for positions [0, L).
 
+    Heads-major, so each decode step reads contiguous [L, K] blocks per head: with the cache laid
+    out [B, L, H, K] a decode step of the small model spent most of its time in a strided
+    attention einsum on the CPU.
+
     Attributes:
-        k_blhk: keys after RoPE, [B, L, H, K].
-        v_blhk: values, [B, L, H, K].
+        k_bhlk: keys after RoPE, [B, H, L, K].
+        v_bhlk: values, [B, H, L, K].
     """
 
-    k_blhk: jax.Array
-    v_blhk: jax.Array
+    k_bhlk: jax.Array
+    v_bhlk: jax.Array
 
     @classmethod
     def zeros(cls, batch: int, length: int, num_heads: int, head_dim: int, dtype) -> KVCache:
-        shape = (batch, length, num_heads, head_dim)
+        shape = (batch, num_heads, length, head_dim)
         return cls(jnp.zeros(shape, dtype), jnp.zeros(shape, dtype))
 
 
-def _attend(q_bthk, k_bshk, v_bshk, mask_bts, dtype) -> jnp.ndarray:
-    """Scaled dot-product attention; logits and softmax in float32. Returns [B, T, H, K]."""
+def _attend(q_bthk, k_bhsk, v_bhsk, mask_bts, dtype) -> jnp.ndarray:
+    """Scaled dot-product attention over heads-major keys/values [B, H, S, K]; logits and
+    softmax in float32. Returns [B, T, H, K]."""
     scale = q_bthk.shape[-1] ** -0.5
-    logits = jnp.einsum("bthk,bshk->bhts", q_bthk, k_bshk, preferred_element_type=jnp.float32)
+    logits = jnp.einsum("bthk,bhsk->bhts", q_bthk, k_bhsk, preferred_element_type=jnp.float32)
     logits = jnp.where(mask_bts[:, None], logits * scale, _MASKED)
     probs = jax.nn.softmax(logits, axis=-1)
     probs = jnp.where(jnp.any(mask_bts, axis=-1)[:, None, :, None], probs, 0.0)
-    return jnp.einsum("bhts,bshk->bthk", probs.astype(dtype), v_bshk.astype(dtype))
+    return jnp.einsum("bhts,bhsk->bthk", probs.astype(dtype), v_bhsk.astype(dtype))
+
+
+def _heads_major(x_bthk: jnp.ndarray) -> jnp.ndarray:
+    """[B, T, H, K] -> [B, H, T, K]."""
+    return jnp.swapaxes(x_bthk, 1, 2)
 
 
 class _Projections(nnx.Module):
@@ -125,16 +135,17 @@ class SelfAttention(_Projections):
         q = apply_rope(self._proj(x_btd, self.w_q), pos_t, self.rope_max_wavelength)
         k = apply_rope(self._proj(x_btd, self.w_k), pos_t, self.rope_max_wavelength)
         v = self._proj(x_btd, self.w_v)
+        k, v = _heads_major(k), _heads_major(v)
         if cache is None:
             key_pos = pos_t
         else:
-            index = (0, jnp.asarray(start, jnp.int32), 0, 0)
+            index = (0, 0, jnp.asarray(start, jnp.int32), 0)
             cache = KVCache(
-                jax.lax.dynamic_update_slice(cache.k_blhk, k.astype(cache.k_blhk.dtype), index),
-                jax.lax.dynamic_update_slice(cache.v_blhk, v.astype(cache.v_blhk.dtype), index),
+                jax.lax.dynamic_update_slice(cache.k_bhlk, k.astype(cache.k_bhlk.dtype), index),
+                jax.lax.dynamic_update_slice(cache.v_bhlk, v.astype(cache.v_bhlk.dtype), index),
             )
-            k, v = cache.k_blhk, cache.v_blhk
-            key_pos = jnp.arange(k.shape[1], dtype=jnp.int32)
+            k, v = cache.k_bhlk, cache.v_bhlk
+            key_pos = jnp.arange(k.shape[2], dtype=jnp.int32)
         mask_ts = key_pos[None, :] <= pos_t[:, None]
         mask_bts = jnp.broadcast_to(mask_ts, (x_btd.shape[0], *mask_ts.shape))
         return self._out(_attend(q, k, v, mask_bts, self.dtype)), cache
@@ -164,8 +175,11 @@ class CrossAttention(_Projections):
         super().__init__(dim, num_heads, head_dim, dtype, param_dtype, rngs)
 
     def memory_kv(self, memory_bmd: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
-        """Keys and values [B, M, H, K] of the memory: computed once per sample, reused per step."""
-        return self._proj(memory_bmd, self.w_k), self._proj(memory_bmd, self.w_v)
+        """Keys and values [B, H, M, K] of the memory: computed once per sample, reused per step."""
+        return (
+            _heads_major(self._proj(memory_bmd, self.w_k)),
+            _heads_major(self._proj(memory_bmd, self.w_v)),
+        )
 
     def __call__(
         self,

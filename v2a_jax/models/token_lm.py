@@ -38,7 +38,7 @@ class Conditions:
 
     Attributes:
         video_bsd: video features on the token timeline, added to the stream, [B, S_max, D].
-        cross_kv: per block, the memory's cross-attention (keys, values), [B, M, H, K] each.
+        cross_kv: per block, the memory's cross-attention (keys, values), [B, H, M, K] each.
         memory_mask_bm: bool [B, M], False on padded text tokens.
     """
 
