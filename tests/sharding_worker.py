@@ -17,6 +17,7 @@ import json  # noqa: E402
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 from flax import nnx  # noqa: E402
+from test_token_lm import make_batch  # noqa: E402  (this script runs from tests/)
 
 from v2a_jax.models import MODEL_PRESETS, init_model  # noqa: E402
 from v2a_jax.models.losses import lm_loss  # noqa: E402
@@ -32,21 +33,9 @@ from v2a_jax.sharding import (  # noqa: E402
 MESHES = [(8, 1, 1), (2, 2, 2), (1, 8, 1)]
 
 
-def make_batch(cfg, b=8, t=8, f=4, l=6):
-    rng = np.random.default_rng(0)
-    return {
-        "tokens": rng.integers(0, cfg.codebook_size, (b, t, cfg.num_codebooks)).astype(np.int32),
-        "frames": rng.integers(0, 256, (b, f, cfg.video.height, cfg.video.width, 3)).astype(
-            np.uint8
-        ),
-        "text_emb": rng.normal(size=(b, l, cfg.text_dim)).astype(np.float32),
-        "text_mask": np.arange(l)[None] < rng.integers(1, l + 1, (b, 1)),
-    }
-
-
 def main():
     cfg = MODEL_PRESETS["tiny"]
-    batch = make_batch(cfg)
+    batch = make_batch(cfg, b=8, t=8, f=4)
     rng = jax.random.key(1)
     out = {"num_devices": len(jax.devices())}
 

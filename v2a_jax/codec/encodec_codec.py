@@ -126,14 +126,7 @@ class Codec:
             int32 ``tokens_btk`` ``[B, T, K]`` (``[T, K]`` for unbatched input),
             ``T = num_frames_for(S)``.
         """
-        torch = _torch()
-        with torch.no_grad():
-            emb_bdt, unbatched = self._embed(wave, sample_rate)
-            codes_kbt = self.model.quantizer.encode(
-                emb_bdt, self.model.frame_rate, self.model.bandwidth
-            )
-            tokens_btk = codes_kbt.permute(1, 2, 0).to(torch.int32).cpu().numpy()
-        return tokens_btk[0] if unbatched else tokens_btk
+        return self.encode_with_latent(wave, sample_rate)[0]
 
     def encode_latent(self, wave, sample_rate: int | None = None) -> np.ndarray:
         """Waveform to the continuous pre-quantisation latent.
