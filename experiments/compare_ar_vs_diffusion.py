@@ -34,10 +34,9 @@ from v2a_jax.diffusion.metrics import multiscale_mel_distance
 from v2a_jax.diffusion.refine import refine_jit
 from v2a_jax.io.atomic import atomic_path
 from v2a_jax.io.audio import fit_length, resample, write_wav
-from v2a_jax.io.video_write import write_video
 from v2a_jax.train.checkpoint import load_model
-from v2a_jax.viz.compare_page import Track, write_clip_page, write_index
-from v2a_jax.viz.spectrogram import save_spectrogram
+from v2a_jax.viz.compare_page import write_clip_page, write_index
+from v2a_jax.viz.tracks import write_track
 
 LABELS = {
     "ground_truth": "ground truth",
@@ -130,16 +129,11 @@ def decode_entries(refiner, codec, tokens_btk, rng, args, timer, prefix) -> dict
 
 def write_page(out: Path, clip: dict, waves: dict[str, np.ndarray], mels: dict[str, float]) -> str:
     cid, sr = clip["clip_id"], int(clip["sample_rate"])
-    media = out / "media" / cid
-    tracks = []
-    for entry, wave in waves.items():
-        wav, png, mp4 = media / f"{entry}.wav", media / f"{entry}.png", media / f"{entry}.mp4"
-        write_wav(wav, wave, sr)
-        save_spectrogram(png, wave, sr, title=LABELS[entry])
-        write_video(mp4, clip["frames"], float(clip["fps"]), audio=wave, sample_rate=sr)
-        rel = lambda p: str(p.relative_to(out))  # noqa: E731
-        metrics = {"mel_distance": mels[entry]} if entry in mels else {}
-        tracks.append(Track(LABELS[entry], rel(wav), rel(png), rel(mp4), metrics))
+    tracks = [
+        write_track(out, f"media/{cid}/{entry}", LABELS[entry], wave, sr, clip["frames"],
+                    float(clip["fps"]), {"mel_distance": mels[entry]} if entry in mels else {})
+        for entry, wave in waves.items()
+    ]  # fmt: skip
     write_clip_page(out / f"{cid}.html", cid, tracks, caption=clip.get("caption", ""))
     return f"{cid}.html"
 

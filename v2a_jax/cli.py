@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "v2a_jax.commands.generate",
     "v2a_jax.commands.refiner",
     "v2a_jax.commands.eval",
+    "v2a_jax.commands.demo",
 )
 
 

@@ -44,6 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--workdir", required=True, help="a training workdir (or checkpoint)")
     export.add_argument("--out", required=True, help="folder for params/ and config.json")
     export.add_argument("--step", type=int, help="which checkpoint (default: the latest)")
+    export.add_argument(
+        "--storage-dtype", help="store float arrays as this dtype, e.g. bfloat16 (half the size)"
+    )
     export.set_defaults(func=_export)
 
 
@@ -99,6 +102,6 @@ def _train(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from v2a_jax.train.checkpoint import export_params
 
-    out = export_params(args.workdir, args.out, args.step)
+    out = export_params(args.workdir, args.out, args.step, args.storage_dtype)
     print(f"exported params to {out}")
     return 0

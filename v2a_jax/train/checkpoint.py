@@ -220,13 +220,20 @@ def restore_params(path: str | Path, params: Any, rest: Any) -> tuple[Any, Any]:
     return out["params"], out["rest"]
 
 
-def export_params(workdir: str | Path, out_dir: str | Path, step: int | None = None) -> Path:
+def export_params(
+    workdir: str | Path,
+    out_dir: str | Path,
+    step: int | None = None,
+    storage_dtype: str | None = None,
+) -> Path:
     """Writes the params (and other model variables) of a training checkpoint for sampling.
 
     Args:
         workdir: a training workdir (or checkpoints/step folder, as ``restore_checkpoint``).
         out_dir: gets ``params/`` (orbax) and ``config.json`` (config, build function, step).
         step: which checkpoint (default: the latest).
+        storage_dtype: store floating-point arrays in this dtype (``"bfloat16"`` halves a
+            shipped checkpoint); loading casts them back to the model's param dtype.
 
     Returns:
         ``out_dir``.
@@ -239,10 +246,18 @@ def export_params(workdir: str | Path, out_dir: str | Path, step: int | None = N
     params, rest = restore_params(root / str(step), params, rest)
     out = Path(out_dir).absolute()
     out.mkdir(parents=True, exist_ok=True)
+    tree = _saveable({"params": params, "rest": rest})
+    if storage_dtype is not None:
+        dtype = jnp.dtype(storage_dtype)
+        tree = jax.tree.map(
+            lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, tree
+        )
     ckptr = ocp.StandardCheckpointer()
-    ckptr.save(out / "params", _saveable({"params": params, "rest": rest}), force=True)
+    ckptr.save(out / "params", tree, force=True)
     ckptr.wait_until_finished()
     card = {"config": meta["config"], "build": meta["build"], "step": step}
+    if storage_dtype is not None:
+        card["storage_dtype"] = str(jnp.dtype(storage_dtype))
     with atomic_path(out / "config.json") as tmp:
         tmp.write_text(json.dumps(card, indent=2))
     return out

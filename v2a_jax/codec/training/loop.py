@@ -45,6 +45,10 @@ class TrainConfig:
     adam_b1: float = 0.9
     adam_b2: float = 0.99
     input_gain: float = 10.0
+    # From this step the learning rate follows a cosine to lr * lr_end_factor at ``steps``
+    # (negative: constant), so a resumed run can be annealed.
+    lr_decay_start: int = -1
+    lr_end_factor: float = 0.1
     max_minutes: float = 0.0  # 0 = no wall-clock limit
     warmup_steps: int = 300
     adv_start: int = 1500
@@ -52,6 +56,10 @@ class TrainConfig:
     save_every: int = 200
     num_eval_clips: int = 16
     eval_segment_s: float = 1.0  # evaluation crops, fixed across recipes so curves compare
+    # EMA cluster size below which a code is re-seeded, for this run's batch. EnCodec's 2 assumes
+    # ~5 latent vectors per code per step; 8 x 0.5 s at 50 fps gives 0.2, so with 2 at most ~100
+    # codes can ever stay alive. Negative: keep the codec config's value.
+    dead_code_threshold: float = 0.05
     seed: int = 0
     pool_size: int = 256  # SyncScenes training clips that crops are drawn from
     wav_dir: str | None = None  # optional folder of extra training wavs
@@ -126,6 +134,50 @@ def _scale_input_output(model, gain: float) -> None:
             getattr(conv, "weight_g", conv.weight).mul_(factor)
 
 
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    """The generator's learning rate at ``step``: constant, then an optional cosine decay."""
+    if cfg.lr_decay_start < 0 or step < cfg.lr_decay_start:
+        return cfg.lr
+    frac = min(1.0, (step - cfg.lr_decay_start) / max(1, cfg.steps - cfg.lr_decay_start))
+    return cfg.lr * (cfg.lr_end_factor + (1 - cfg.lr_end_factor) * 0.5 * (1 + np.cos(np.pi * frac)))
+
+
+def _reseed_dead_codes_(codebook, batch_samples) -> None:
+    """``EuclideanCodebook.expire_codes_`` whose re-seeded codes survive the EMA update.
+
+    encodec's version writes batch vectors into ``embed`` only; the EMA step that follows sets
+    ``embed = embed_avg / cluster_size`` from the stale averages, which undoes the re-seeding, so
+    codes left behind by a drifting latent stay dead (the shipped step-3003 codec's level 0 used a
+    single code). Here ``embed_avg`` and ``cluster_size`` are reset with the new code, as
+    vector-quantize-pytorch does.
+    """
+    import torch
+    from einops import rearrange
+    from encodec.quantization.core_vq import sample_vectors
+
+    expired = codebook.cluster_size < codebook.threshold_ema_dead_code
+    if codebook.threshold_ema_dead_code <= 0 or not torch.any(expired):
+        return
+    samples = rearrange(batch_samples, "... d -> (...) d")
+    new = sample_vectors(samples, codebook.codebook_size)
+    size = torch.full_like(codebook.cluster_size, float(codebook.threshold_ema_dead_code))
+    codebook.embed.data.copy_(torch.where(expired[:, None], new, codebook.embed))
+    codebook.cluster_size.data.copy_(torch.where(expired, size, codebook.cluster_size))
+    avg = codebook.embed * codebook.cluster_size[:, None]
+    codebook.embed_avg.data.copy_(torch.where(expired[:, None], avg, codebook.embed_avg))
+
+
+def _install_reseeding(model, threshold: float) -> None:
+    """Every RVQ codebook re-seeds with ``_reseed_dead_codes_`` (threshold < 0: config's value)."""
+    import types
+
+    for layer in model.quantizer.vq.layers:
+        codebook = layer._codebook
+        if threshold >= 0:
+            codebook.threshold_ema_dead_code = threshold
+        codebook.expire_codes_ = types.MethodType(_reseed_dead_codes_, codebook)
+
+
 def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig) -> dict:
     """Trains (or resumes) a codec into ``out_dir``; returns the card it writes."""
     import torch
@@ -150,6 +202,7 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
     model = build_encodec_model(codec_config)
     if cfg.input_gain != 1.0:
         _scale_input_output(model, cfg.input_gain)
+    _install_reseeding(model, cfg.dead_code_threshold)
     disc = msstftd.MultiScaleSTFTDiscriminator(filters=16)
     betas = (cfg.adam_b1, cfg.adam_b2)
     opt_g = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=betas)
@@ -195,6 +248,8 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
             tqdm.write(f"stopping at step {step}: --max-minutes {cfg.max_minutes} reached")
             break
         start = time.perf_counter()
+        for group in opt_g.param_groups:
+            group["lr"] = learning_rate(cfg, step)
         y = torch.from_numpy(data.batch(cfg.batch_size))
         emb = model.encoder(y)
         if step < cfg.warmup_steps:
