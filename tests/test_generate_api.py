@@ -131,6 +131,15 @@ def test_refine_applies_the_refiner_to_the_dequantized_latent(pipe):
     assert out.settings["refined"] is True  # the default with a refiner: refine
     assert out.refined_latent.shape == (4, 80, codec.latent_dim)
     assert out.waveforms.shape == (4, round(1.6 * SR))
+    # The same tokens decoded both ways: what the AR-vs-AR+diffusion comparison runs.
+    wave_ref, latent = refined.decode_tokens(out.tokens, out.seeds, refine=True, refine_steps=2)
+    np.testing.assert_allclose(wave_ref[:, : out.waveforms.shape[1]], out.waveforms, atol=1e-5)
+    np.testing.assert_allclose(latent, out.refined_latent, atol=1e-5)
+    wave_ar, none = refined.decode_tokens(out.tokens, out.seeds, refine=False)
+    assert none is None and wave_ar.shape == wave_ref.shape
+    assert not np.allclose(wave_ar, wave_ref)
+    with pytest.raises(ValueError, match="no refiner"):
+        pipe.decode_tokens(out.tokens, out.seeds, refine=True)
     bad = RefinerConfig(latent_dim=8, num_codebooks=4, codebook_size=1024)
     with pytest.raises(ModelMismatchError, match="another codec"):
         V2A(pipe.model, pipe.config, codec, refiner=Refiner(bad, rngs=nnx.Rngs(0)))

@@ -321,14 +321,9 @@ class V2A:
         timings["sample"] = time.perf_counter() - t
         do_refine = self.refiner is not None if refine is None else bool(refine)
         t = time.perf_counter()
-        refined = None
-        if do_refine:
-            refined = self._refine(tokens_ntk, seeds, refine_steps)
-            wave = self.codec.decode_latent(refined)
-        else:
-            wave = self.codec.decode(tokens_ntk)
+        wave_ns, refined = self.decode_tokens(tokens_ntk, seeds, do_refine, refine_steps)
+        wave_ns = wave_ns[:, : plan.num_samples]
         timings["decode"] = time.perf_counter() - t
-        wave_ns = np.asarray(wave, np.float32).reshape(num_samples, -1)[:, : plan.num_samples]
         if wave_ns.shape[1] < plan.num_samples:  # T * hop >= S always; kept as a guard
             raise RuntimeError(f"codec returned {wave_ns.shape[1]} < {plan.num_samples} samples")
         timings["total"] = time.perf_counter() - t_start
@@ -344,6 +339,35 @@ class V2A:
             timings=timings, settings=settings, video_path=vin.source_path,
             frames=vin.mp4_frames, fps=vin.mp4_fps, refined_latent=refined,
         )  # fmt: skip
+
+    def decode_tokens(
+        self, tokens_ntk, seeds: list[int], refine: bool, refine_steps: int = 8
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Audio of generated tokens, through the refiner or straight from the codec.
+
+        The AR-only versus AR+diffusion comparison: decode one ``generate`` output's
+        ``tokens`` both ways (``seeds`` = its ``seeds``, which seed the refiner's noise, as
+        inside ``generate``).
+
+        Args:
+            tokens_ntk: int32 [N, T, K] codec tokens.
+            seeds: N seeds.
+            refine: True refines the dequantized latent before decoding (``ValueError`` without
+                a refiner); False decodes the tokens directly.
+            refine_steps: ODE steps of the refiner.
+
+        Returns:
+            ``(wave_ns, refined_ntd)``: float32 [N, S] audio (``S = T * hop``) and the refined
+            latent (None when not refined).
+        """
+        tokens_ntk = np.asarray(tokens_ntk)
+        if len(seeds) != tokens_ntk.shape[0]:
+            raise ValueError(f"{len(seeds)} seeds for {tokens_ntk.shape[0]} token sequences")
+        if refine and self.refiner is None:
+            raise ValueError("refine=True but this pipeline has no refiner (load one)")
+        refined = self._refine(tokens_ntk, list(seeds), refine_steps) if refine else None
+        wave = self.codec.decode_latent(refined) if refine else self.codec.decode(tokens_ntk)
+        return np.asarray(wave, np.float32).reshape(tokens_ntk.shape[0], -1), refined
 
     def _refine(self, tokens_ntk: np.ndarray, seeds: list[int], num_steps: int) -> np.ndarray:
         """Refined latent float32 [N, T, D]; sample i's noise comes from its own seed."""
