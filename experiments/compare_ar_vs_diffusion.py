@@ -12,10 +12,11 @@ truth, wall time of each stage per second of audio), ``--out/predictions/<entry>
 (the layout ``v2a eval`` reads), and ``--out/index.html`` linking a page per clip (the first
 ``--pages``) with the video muxed with each soundtrack, audio players and spectrograms.
 
-    python experiments/compare_ar_vs_diffusion.py --model M --refiner R --data-dir DIR \
+    python experiments/compare_ar_vs_diffusion.py --model M --data-dir DIR \
         --split test --num-clips 100 --out out/compare
 
-``--model`` may be left out to run only the ground-truth-token entries.
+``--refiner`` defaults to the model's own ``refiner/`` folder; ``--model`` may be left out (with
+``--refiner``) to run only the ground-truth-token entries.
 """
 
 from __future__ import annotations
@@ -50,7 +51,11 @@ LABELS = {
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", help="AR model (export or workdir); omit for true tokens only")
-    p.add_argument("--refiner", required=True, help="refiner (export or workdir)")
+    p.add_argument(
+        "--refiner",
+        help="refiner (export or workdir); default: the model's own "
+        "refiner/ (the default model ships one)",
+    )
     p.add_argument("--data-dir", required=True, help="tokenized data set")
     p.add_argument("--name", default="tokenized", help="builder[/config] in --data-dir")
     p.add_argument("--split", default="test")
@@ -138,11 +143,25 @@ def write_page(out: Path, clip: dict, waves: dict[str, np.ndarray], mels: dict[s
     return f"{cid}.html"
 
 
+def refiner_path(args) -> Path:
+    """``--refiner``, else the ``refiner/`` folder shipped beside ``--model``."""
+    if args.refiner:
+        return Path(args.refiner)
+    if not args.model:
+        raise SystemExit("--refiner is needed when --model is not given")
+    from v2a_jax.api import DEFAULT_MODEL_DIR
+
+    model_dir = DEFAULT_MODEL_DIR if args.model == "default" else Path(args.model)
+    if not (model_dir / "refiner").is_dir():
+        raise SystemExit(f"model {args.model!r} has no refiner/ folder: pass --refiner")
+    return model_dir / "refiner"
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    refiner, _ = load_model(args.refiner)
+    refiner, _ = load_model(refiner_path(args))
     codec = Codec.from_pretrained(refiner.cfg.codec)
     source = open_split(args.data_dir, args.split, args.name)
     n = min(len(source), args.num_clips)
