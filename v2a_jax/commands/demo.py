@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from v2a_jax.commands.generate import add_refine_args
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser(
@@ -18,16 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--num-clips", type=int, default=4)
     demo.add_argument("--num-samples", type=int, default=2, help="soundtracks per clip")
     demo.add_argument("--seed", type=int, default=0)
-    refine = demo.add_mutually_exclusive_group()
-    refine.add_argument(
-        "--refine",
-        dest="refine",
-        action="store_true",
-        default=None,
-        help="apply the diffusion refiner (the default when the model has one)",
-    )
-    refine.add_argument("--no-refine", dest="refine", action="store_false",
-                        help="decode the AR tokens directly")  # fmt: skip
+    add_refine_args(demo)
     demo.set_defaults(func=_demo)
 
 

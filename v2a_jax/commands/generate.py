@@ -38,13 +38,19 @@ def _add_sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-duration", type=float, default=300.0, help="longest soundtrack accepted (seconds)"
     )
+    add_refine_args(p)
+
+
+def add_refine_args(p: argparse.ArgumentParser) -> None:
+    """``--refine`` / ``--no-refine`` into ``args.refine`` (None: the model's default)."""
     refine = p.add_mutually_exclusive_group()
     refine.add_argument(
         "--refine",
         dest="refine",
         action="store_true",
         default=None,
-        help="apply the diffusion refiner (error if the model has none)",
+        help="apply the diffusion refiner (error if the model has none; default: on when the "
+        "model has one)",
     )
     refine.add_argument("--no-refine", dest="refine", action="store_false",
                         help="decode the AR tokens directly")  # fmt: skip
