@@ -124,7 +124,8 @@ class TokenLM(nnx.Module):
         """Encodes frames into the stream features and the cross-attention memory.
 
         Args:
-            frames_bfhwc: uint8 [B, F, H, W, 3].
+            frames_bfhwc: uint8 [B, F, H, W, 3]; B may be 1 with ``use_video_b`` of any length
+                (one video shared by every row is encoded once).
             fps: frame rate, float or float [B].
             num_steps: S, length of the token timeline to resample onto (static).
             use_video_b: optional bool [B]; False rows get the learned null video instead.
@@ -161,7 +162,8 @@ class TokenLM(nnx.Module):
         """Computes the conditions once per sample call (or training batch).
 
         Args:
-            frames_bfhwc: uint8 [B, F, H, W, 3].
+            frames_bfhwc: uint8 [B, F, H, W, 3], or [1, F, H, W, 3]: one video for every row,
+                encoded once (the sampler's guidance branches and samples share one video).
             fps: frame rate, float or float [B].
             text_ble: text-encoder token states [B, L, E] (zeros for the empty prompt).
             mask_bl: bool [B, L] (all False for the empty prompt).
@@ -172,12 +174,15 @@ class TokenLM(nnx.Module):
             ``Conditions`` for ``__call__`` / ``decode_step``.
         """
         num_steps = self.cfg.max_steps if num_steps is None else num_steps
-        if frames_bfhwc.shape[0] != text_ble.shape[0]:
+        b = text_ble.shape[0]
+        if frames_bfhwc.shape[0] not in (1, b):
             raise ValueError(
-                f"frames batch {frames_bfhwc.shape[0]} != text batch {text_ble.shape[0]}"
+                f"frames batch {frames_bfhwc.shape[0]} != text batch {b} (or 1: one shared video)"
             )
         text_bld = self.encode_text(text_ble, mask_bl)
         video_bsd, memory_bfd = self.encode_video(frames_bfhwc, fps, num_steps, use_video_b)
+        video_bsd = jnp.broadcast_to(video_bsd, (b, *video_bsd.shape[1:]))
+        memory_bfd = jnp.broadcast_to(memory_bfd, (b, *memory_bfd.shape[1:]))
         memory_bmd = jnp.concatenate([memory_bfd, text_bld], axis=1)
         mask_bm = jnp.concatenate(
             [jnp.ones(memory_bfd.shape[:2], bool), jnp.asarray(mask_bl, bool)], axis=1
@@ -211,9 +216,20 @@ class TokenLM(nnx.Module):
             )
             new_caches.append(cache)
         x_bsd = self.final_norm(x_bsd)
-        logits_bskv = jnp.einsum(
-            "bsd,kdv->bskv", x_bsd, self._w(self.heads), preferred_element_type=jnp.float32
-        )
+        heads_kdv = self._w(self.heads)
+        if s == 1:
+            # Decoding: one matmul per codebook against the [K, D, V] kernel as stored. The fused
+            # "bsd,kdv->bskv" form multiplies by a [D, K * V] copy of it, which XLA re-made at
+            # every step of the sampler's loop (4 MB for the small model).
+            x_kbd = jnp.broadcast_to(x_bsd[:, 0], (cfg.num_codebooks, *x_bsd[:, 0].shape))
+            logits_kbv = jnp.einsum(
+                "kbd,kdv->kbv", x_kbd, heads_kdv, preferred_element_type=jnp.float32
+            )
+            logits_bskv = jnp.swapaxes(logits_kbv, 0, 1)[:, None]
+        else:
+            logits_bskv = jnp.einsum(
+                "bsd,kdv->bskv", x_bsd, heads_kdv, preferred_element_type=jnp.float32
+            )
         return logits_bskv, (None if caches is None else tuple(new_caches))
 
     def __call__(self, inputs_bsk: jnp.ndarray, conditions: Conditions) -> jnp.ndarray:

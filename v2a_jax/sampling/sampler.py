@@ -84,10 +84,9 @@ def _sample_window(
     r = len(guidance.branches)
     b = keys_b.shape[0]
     num_steps = num_frames + k - 1
-    frames = jnp.broadcast_to(frames_1fhwc, (r * b, *frames_1fhwc.shape[1:]))
     use_video = jnp.repeat(use_video_r, b)
     conditions = model.prepare_conditions(
-        frames,
+        frames_1fhwc,  # one video for all R * B rows: encoded once, not per row
         fps,
         text_rble.reshape(r * b, *text_rble.shape[2:]),
         mask_rbl.reshape(r * b, -1),
