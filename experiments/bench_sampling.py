@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import platform
 import statistics
@@ -152,7 +153,7 @@ def clip_frames(duration_s: float, fps: float, seed: int = 1_100_000) -> np.ndar
     from v2a_jax.data.syncscenes import render_clip
 
     frames = np.asarray(render_clip(seed).frames)
-    need = max(1, round(duration_s * fps))
+    need = max(1, math.ceil(duration_s * fps - 1e-6))
     return frames[np.arange(need) % len(frames)]
 
 
