@@ -9,7 +9,7 @@ Build the data, then train (rerun the same command to resume after an interrupti
 Expect: validation loss (mean CE per token, nats) falling steadily from ln(1024) = 6.9; the
 numbers and wall time of the reference run are in the README.
 
-Step cost (``python experiments/bench_train_step.py --config configs/small.py``): 4.9 s per
+Step cost (``python experiments/bench_train.py --config configs/small.py``): 4.9 s per
 step of 8 two-second windows on one core of a machine at load 8 (other jobs running); 2000
 steps fit the 90-minute budget at about 2.7 s per step, so on a busy machine lower
 ``--config.train.steps`` or expect a longer run.
