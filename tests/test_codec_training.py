@@ -75,3 +75,40 @@ def test_max_minutes_stops_early_and_saves_a_resumable_state(tmp_path):
                       pool_size=2, max_minutes=1e-9)  # fmt: skip
     card = train_codec(tmp_path, CodecConfig(kmeans_iters=2), cfg)
     assert card["steps"] < 50 and (tmp_path / "train_state.pt").exists()
+
+
+def test_reseeded_dead_codes_survive_the_ema_update():
+    """encodec's own re-seeding is undone by the EMA step that follows it (embed is recomputed
+    from stale averages); ours resets the averages too, so a code moved to the data stays there
+    and a latent that drifts away from the codebook is still quantized by many codes."""
+    import torch
+
+    from v2a_jax.codec._torchaudio_compat import import_encodec
+    from v2a_jax.codec.training.loop import _reseed_dead_codes_
+
+    import_encodec()
+    from encodec.quantization.core_vq import EuclideanCodebook
+
+    def used_codes(fixed: bool) -> int:
+        torch.manual_seed(0)
+        book = EuclideanCodebook(dim=8, codebook_size=64, kmeans_init=False,
+                                 threshold_ema_dead_code=0.05)  # fmt: skip
+        if fixed:
+            book.expire_codes_ = _reseed_dead_codes_.__get__(book)
+        book.train()
+        for _ in range(30):  # a latent far from the (random) initial codebook
+            book(torch.randn(32, 8) * 0.2 + 5.0)
+        return len(torch.unique(book.encode(torch.randn(512, 8) * 0.2 + 5.0)))
+
+    assert used_codes(fixed=False) <= 2
+    assert used_codes(fixed=True) >= 32
+
+
+def test_learning_rate_anneals_from_the_decay_start():
+    from v2a_jax.codec.training.loop import learning_rate
+
+    cfg = TrainConfig(lr=1e-3, steps=200, lr_decay_start=100, lr_end_factor=0.1)
+    assert learning_rate(cfg, 50) == 1e-3 and learning_rate(cfg, 100) == 1e-3
+    assert abs(learning_rate(cfg, 150) - 0.55e-3) < 1e-9
+    assert abs(learning_rate(cfg, 200) - 1e-4) < 1e-12
+    assert learning_rate(TrainConfig(lr=1e-3), 10**6) == 1e-3  # no decay by default
