@@ -40,7 +40,21 @@ def _per_row(draw, logits_bkv: jax.Array, rng: jax.Array) -> jax.Array:
 
 
 def _categorical(logits: jax.Array, rng: jax.Array) -> jax.Array:
-    return jax.random.categorical(rng, logits, axis=-1).astype(jnp.int32)
+    """One draw per row of ``logits`` ([..., V]) from ``softmax(logits)``, by inverting the CDF.
+
+    One uniform per row instead of ``jax.random.categorical``'s Gumbel noise per entry (V
+    random numbers and two logs each): on XLA's CPU backend a third of the cost of a top-k
+    step. Tokens at ``_NEG_INF`` get probability exactly 0 and are never drawn.
+    """
+    p = jnp.exp(logits - jnp.max(logits, axis=-1, keepdims=True))
+    cdf = jnp.cumsum(p, axis=-1)
+    keep = p > 0
+    # The total over kept tokens only: XLA's cumsum is a tree scan, so a zero entry's running sum
+    # may differ from its neighbour's by rounding; this bound keeps the pick on a kept token.
+    total = jnp.max(jnp.where(keep, cdf, 0.0), axis=-1, keepdims=True)
+    u = 1.0 - jax.random.uniform(rng, logits.shape[:-1] + (1,))  # in (0, 1]
+    # The first kept token whose running sum reaches u * total.
+    return jnp.argmax(keep & (cdf >= u * total), axis=-1).astype(jnp.int32)
 
 
 def _check_temperature(temperature: float) -> None:
