@@ -94,9 +94,16 @@ def train(args: argparse.Namespace) -> dict:
     train_x, train_y = render_set("train", args.num_train, args.duration)
     val_x, val_y = render_set("validation", args.num_validation, args.duration)
     t_data = time.perf_counter() - t0
-    model = AudioClassifier(ClassifierConfig(), nnx.Rngs(args.seed))
-    model.mean[...] = jnp.asarray(train_x.mean(axis=(0, 1)))
-    model.std[...] = jnp.asarray(train_x.std(axis=(0, 1)) + 1e-3)
+    prior_steps = 0
+    if args.init:  # continue from a trained classifier (its input normalisation included)
+        from v2a_jax.eval.classifier import load_classifier
+
+        init = load_classifier(args.init)
+        model, prior_steps = init.model, int(init.card.get("total_steps", init.card["steps"]))
+    else:
+        model = AudioClassifier(ClassifierConfig(), nnx.Rngs(args.seed))
+        model.mean[...] = jnp.asarray(train_x.mean(axis=(0, 1)))
+        model.std[...] = jnp.asarray(train_x.std(axis=(0, 1)) + 1e-3)
     warmup = min(100, args.steps // 4)
     schedule = optax.warmup_cosine_decay_schedule(0.0, args.lr, warmup, args.steps, args.lr * 0.02)
     opt = nnx.Optimizer(model, optax.adamw(schedule, weight_decay=1e-4), wrt=nnx.Param)
@@ -128,7 +135,9 @@ def train(args: argparse.Namespace) -> dict:
                  [1_000_000, 1_000_000 + args.num_validation], "duration_s": args.duration,
                  "sample_rate": SAMPLE_RATE, "source": "render_clip ground-truth mixes"},
         "labels": list(LABELS),
-        "steps": args.steps, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
+        "steps": args.steps, "total_steps": prior_steps + args.steps,
+        "init_from_steps": prior_steps, "batch_size": args.batch_size, "lr": args.lr,
+        "seed": args.seed,
         "final_train_loss": float(np.mean(losses[-100:])),
         "wall_time_s": round(time.perf_counter() - t0, 1), "data_time_s": round(t_data, 1),
         "validation": scores,
@@ -147,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--init", default=None, help="folder of a trained classifier to continue from (warm start)"
+    )
     p.add_argument("--calibrate-only", action="store_true",
                    help="only add validation-tuned thresholds to the card in --out")  # fmt: skip
     args = p.parse_args(argv)
