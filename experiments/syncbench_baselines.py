@@ -11,7 +11,11 @@ validation clips, writes one predictions folder per row and scores each with ``e
 - negative-prompt check: each clip with an ambience or prompt layer, that layer named as the
   negative prompt, predictions = ground truth minus that layer's stem, baseline = ground truth
   (so about all of it is removed), and the no-op (predictions = baseline = ground truth);
-- FAD of real test audio against real validation audio (and the noise row's FAD, real vs noise).
+- FAD of real test audio against real validation audio (and the noise row's FAD, real vs noise);
+- the chance level of onset F1: the annotations themselves (a perfect detector) delayed by 200 ms,
+  another clip's annotations, and a Poisson train at the clips' event rate, each scored against
+  the annotations. Events are dense (about 2.5 per second), so a sync error cannot score below
+  these; the delayed-annotation number is the floor of the shifted row.
 
 Writes the JSON to ``--out`` and a markdown table beside it (``.md``).
 """
@@ -30,6 +34,7 @@ from v2a_jax.data.syncscenes import LAYER_NAMES
 from v2a_jax.data.syncscenes.captions import LAYER_WORDS
 from v2a_jax.eval import evaluate, load_classifier
 from v2a_jax.eval.fad import frechet_distance
+from v2a_jax.eval.matching import MatchCounts, match_onsets
 from v2a_jax.io.atomic import atomic_path
 from v2a_jax.io.audio import write_wav
 
@@ -82,6 +87,22 @@ def _write_rows(clips, work: Path, rng) -> dict[str, Path]:
     return rows
 
 
+def chance_onset_f1(clips, tolerance_s: float = 0.05, seed: int = 0) -> dict[str, float]:
+    """Onset F1 of event trains that carry no sync information, against the annotations."""
+    events = [np.array([e["time_s"] for e in c["annotation"].get("events", [])]) for c in clips]
+    duration = [len(c["audio"]) / c["sample_rate"] for c in clips]
+    rate = sum(map(len, events)) / sum(duration)
+    rng = np.random.default_rng(seed)
+    shifted, other, poisson = MatchCounts(), MatchCounts(), MatchCounts()
+    for i, (ev, dur) in enumerate(zip(events, duration, strict=True)):
+        late = ev + SHIFT_S
+        shifted += match_onsets(late[late < dur], ev, tolerance_s)
+        other += match_onsets(events[(i + 1) % len(events)], ev, tolerance_s)
+        poisson += match_onsets(rng.uniform(0, dur, rng.poisson(rate * dur)), ev, tolerance_s)
+    return {"events_per_s": rate, "annotations_shifted_200ms": shifted.f1,
+            "annotations_other_clip": other.f1, "poisson_same_rate": poisson.f1}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", default="workdirs/syncbench_data")
@@ -122,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         "num_validation": len(val), "shift_s": SHIFT_S,
         "fad_real_test_vs_real_validation": fad_test_val,
         "fad_real_test_vs_white_noise": results["white_noise"]["fad"],
+        "onset_chance_f1": chance_onset_f1(clips, seed=args.seed),
         "classifier_card": clf.card.get("validation", {}).get("macro_f1"),
         "seconds": round(time.perf_counter() - t0, 1),
         "rows": {k: {c: v.get(c) for c in COLUMNS} for k, v in results.items()},
@@ -150,6 +172,13 @@ def markdown(summary: dict) -> str:
     lines.append(
         f"FAD real test vs real validation: {fad_tv:.3f}; real test vs white noise: {fad_noise}"
         f" ({summary['num_test']} test, {summary['num_validation']} validation clips)"
+    )
+    ch = summary["onset_chance_f1"]
+    lines.append(
+        f"\nOnset F1 chance level ({ch['events_per_s']:.2f} events/s, 50 ms tolerance): "
+        f"annotations delayed 200 ms {ch['annotations_shifted_200ms']:.3f}, "
+        f"another clip's annotations {ch['annotations_other_clip']:.3f}, "
+        f"Poisson onsets at the same rate {ch['poisson_same_rate']:.3f}"
     )
     return "\n".join(lines) + "\n"
 

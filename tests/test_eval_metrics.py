@@ -9,7 +9,7 @@ from v2a_jax.eval.adherence import labels_multi_hot, macro_f1
 from v2a_jax.eval.diversity import pairwise_diversity
 from v2a_jax.eval.fad import frechet_distance
 from v2a_jax.eval.matching import match_onsets
-from v2a_jax.eval.onsets import detect_onsets
+from v2a_jax.eval.onsets import OnsetConfig, detect_onsets, onset_function, rising_band_fraction
 from v2a_jax.eval.suppression import fraction_removed, negated_layers
 
 SR = 16000
@@ -41,6 +41,26 @@ def test_several_onsets_and_a_shifted_copy():
     shifted = np.concatenate([np.zeros(3200, np.float32), wave[:-3200]])  # 200 ms later
     m2 = match_onsets(detect_onsets(shifted, SR), np.array(events) / SR, 0.05)
     assert m2.tp == 0 and m2.f1 == 0.0
+
+
+def test_a_quiet_onset_counts_only_when_broadband():
+    """A soft click (noise, all bands) is an onset; a bubble-like sine blip of equal rise is not."""
+    rng = np.random.default_rng(2)
+    t = np.arange(int(0.1 * SR)) / SR
+    click = (rng.standard_normal(len(t)) * np.exp(-t / 0.01)).astype(np.float32)
+    blip = (np.sin(2 * np.pi * 700 * t) * np.exp(-t / 0.01)).astype(np.float32)
+    loud, soft_click, soft_blip = 4000, 14000, 24000
+    wave = _clicks([loud], n=SR * 2)
+    wave[soft_click : soft_click + len(t)] += 0.16 * click
+    wave[soft_blip : soft_blip + len(t)] += 0.23 * blip
+    cfg = OnsetConfig()
+    _, rise_n, t_n = onset_function(wave, SR, cfg)
+    for s in (soft_click, soft_blip):  # both rises lie between the soft and the full floor
+        assert cfg.soft_rise_floor < rise_n[np.searchsorted(t_n, s)] < cfg.rise_floor
+    frac = rising_band_fraction(wave, SR, [soft_click, soft_blip], cfg)
+    assert frac[0] >= cfg.min_band_fraction and frac[1] <= 2 / 7
+    m = match_onsets(detect_onsets(wave, SR), np.array([loud, soft_click]) / SR, 0.005)
+    assert (m.tp, m.fp, m.fn) == (2, 0, 0)
 
 
 def test_silence_and_steady_noise_have_no_onsets():
