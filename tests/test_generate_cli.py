@@ -159,5 +159,11 @@ def test_shorter_duration_of_a_file_writes_that_part_only(clip_mp4, tmp_path):
     with av.open(str(tmp_path / "sample_0.mp4")) as c:
         aus = c.streams.audio[0]
         assert float(aus.duration * aus.time_base) == pytest.approx(1.4, abs=1 / SR)
-    with pytest.raises(FileNotFoundError, match="not been trained/shipped"):
-        V2A.from_pretrained("default")
+
+
+def test_a_missing_default_model_says_where_it_looked(monkeypatch, tmp_path):
+    import v2a_jax.api as api
+
+    monkeypatch.setattr(api, "DEFAULT_MODEL_DIR", tmp_path / "nothing_here")
+    with pytest.raises(FileNotFoundError, match="not been trained/shipped.*nothing_here"):
+        api.V2A.from_pretrained("default")
