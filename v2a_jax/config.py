@@ -89,6 +89,10 @@ class DataConfig:
         crop_frames: train on random windows of this many token frames (0: whole clips); every
             time-axis field is cut to the same time span (frames at the video rate). Validation
             always uses whole clips.
+        onset_weight: ``w`` > 0 weighs each training token frame ``1 + w * onset strength``
+            (the rise of the audio's energy there, ``v2a_jax.train.onset_weight``) in the loss;
+            validation stays unweighted.
+        frame_rate: token frames per second of the tokenized data (for ``onset_weight``).
     """
 
     data_dir: str = "data/tokenized"
@@ -99,6 +103,12 @@ class DataConfig:
     shuffle_seed: int = 0
     keys: tuple[str, ...] = ("tokens", "frames")
     crop_frames: int = 0
+    onset_weight: float = 0.0
+    frame_rate: float = 50.0
+
+    def __post_init__(self):
+        if self.onset_weight < 0:
+            raise ValueError(f"data.onset_weight must be >= 0, got {self.onset_weight}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,12 +24,14 @@ def lm_loss(
         model: the token LM.
         batch: ``tokens`` int32 [B, T, K], ``frames`` uint8 [B, F, H, W, 3], ``text_emb`` float
             [B, L, E], ``text_mask`` bool [B, L]; optional ``fps`` float [B] (default: the
-            config's video fps).
+            config's video fps) and ``loss_weight_t`` float [B, T] (per token frame, applied to
+            every codebook's token of that frame, in training only; see ``onset_weight.py``).
         rng: key for condition dropout (used when ``train``).
         train: apply condition dropout (text / video / both, rates from the model config).
 
     Returns:
-        (loss, metrics): ``loss`` float32 scalar (mean CE in nats over real slots); metrics hold
+        (loss, metrics): ``loss`` float32 scalar (mean CE in nats over real slots, weighted by
+        ``loss_weight_t`` when given); metrics are unweighted and hold
         ``loss``, ``ce_k{i}`` and ``acc_k{i}`` per codebook, and ``accuracy``.
     """
     cfg = model.cfg
@@ -62,9 +64,15 @@ def lm_loss(
     count_k = jnp.sum(weight_bsk, axis=(0, 1))
     ce_k = jnp.sum(ce_bsk * weight_bsk, axis=(0, 1)) / count_k
     acc_k = jnp.sum(correct_bsk * weight_bsk, axis=(0, 1)) / count_k
-    loss = jnp.sum(ce_bsk * weight_bsk) / jnp.sum(weight_bsk)
+    loss = objective = jnp.sum(ce_bsk * weight_bsk) / jnp.sum(weight_bsk)
+    if train and "loss_weight_t" in batch:
+        frame_w_btk = jnp.broadcast_to(
+            jnp.asarray(batch["loss_weight_t"], jnp.float32)[:, :, None], tokens_btk.shape
+        )
+        w_bsk = build_delay(frame_w_btk, 0.0) * weight_bsk  # codebook k's frame t sits at t + k
+        objective = jnp.sum(ce_bsk * w_bsk) / jnp.sum(w_bsk)
     metrics = {"loss": loss, "accuracy": jnp.sum(correct_bsk * weight_bsk) / jnp.sum(weight_bsk)}
     for i in range(k):
         metrics[f"ce_k{i}"] = ce_k[i]
         metrics[f"acc_k{i}"] = acc_k[i]
-    return loss, metrics
+    return objective, metrics

@@ -23,6 +23,7 @@ import jax
 import numpy as np
 
 from v2a_jax.config import DataConfig
+from v2a_jax.train.onset_weight import with_onset_weight
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,18 +167,25 @@ class BatchIterator:
         start = index + self._offset
         chosen = perm[start : start + self._local]
         records = [self.records[int(i)] for i in chosen]
+        keys = self.cfg.keys
+        if self.cfg.onset_weight:
+            records = [
+                with_onset_weight(rec, self.cfg.onset_weight, self.cfg.frame_rate)
+                for rec in records
+            ]
+            keys = (*keys, "loss_weight_t")
         if self.cfg.crop_frames:
             # Each slot's window is a function of (seed, epoch, slot): resumable like the order.
             records = [
                 crop_record(
                     rec,
-                    self.cfg.keys,
+                    keys,
                     self.cfg.crop_frames,
                     np.random.default_rng([self.cfg.shuffle_seed, epoch, start + j, 1]),
                 )
                 for j, rec in enumerate(records)
             ]
-        batch = make_batch(records, self.cfg.keys, self.cfg.max_text_len)
+        batch = make_batch(records, keys, self.cfg.max_text_len)
         self.position = Position(epoch, index + self.batch_size)
         return batch
 
