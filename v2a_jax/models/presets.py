@@ -1,7 +1,10 @@
 """Model presets: ``tiny`` (tests, seconds), ``small`` (the CPU default), ``base`` (GPU/TPU).
 
 All use K = 4 codebooks of V = 1024 (the project's codec; ``tiny`` shrinks V) and 64x64 frames at
-25 fps (SyncScenes). Parameter counts are checked in ``tests/test_token_lm.py``.
+25 fps (SyncScenes). Their video encoders keep the feature grid's layout and see frame differences
+(``pool="grid"``, ``motion=True``): on SyncScenes this made the coarsest codebook's CE at event
+frames depend on the video 3.7x more than the mean-pooled encoder at a third of the steps
+(``experiments/condition_ablation.py``, README). Parameter counts: ``tests/test_token_lm.py``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ TINY = ModelConfig(
     mlp_dim=64,
     max_steps=64,
     text_dim=384,
-    video=VideoEncoderConfig(patch=16, widths=(8, 16)),
+    video=VideoEncoderConfig(patch=16, widths=(8, 16), pool="grid", motion=True),
 )
 
 # ~9 M parameters: trainable on SyncScenes on 2 CPU cores (4 s clips: 200 frames, 203 steps).
@@ -30,7 +33,7 @@ SMALL = ModelConfig(
     num_heads=4,
     mlp_dim=768,
     max_steps=256,
-    video=VideoEncoderConfig(patch=8, widths=(32, 64)),
+    video=VideoEncoderConfig(patch=8, widths=(32, 64), pool="grid", motion=True),
 )
 
 # ~150 M parameters: accelerators, bfloat16 compute, up to 10 s clips (500 frames).
@@ -43,7 +46,9 @@ BASE = ModelConfig(
     mlp_dim=3072,
     max_steps=512,
     dtype="bfloat16",
-    video=VideoEncoderConfig(patch=8, widths=(64, 128, 256), temporal_layers=2),
+    video=VideoEncoderConfig(
+        patch=8, widths=(64, 128, 256), temporal_layers=2, pool="grid", motion=True
+    ),
 )
 
 MODEL_PRESETS: dict[str, ModelConfig] = {"tiny": TINY, "small": SMALL, "base": BASE}
