@@ -1,4 +1,4 @@
-"""small: the CPU default, 9.3 M parameters, trained on tokenized SyncScenes on 2 cores.
+"""small: the CPU default, 9.5 M parameters, trained on tokenized SyncScenes on 2 cores.
 
 Build the data, then train (rerun the same command to resume after an interruption):
 
