@@ -112,3 +112,29 @@ def test_learning_rate_anneals_from_the_decay_start():
     assert abs(learning_rate(cfg, 150) - 0.55e-3) < 1e-9
     assert abs(learning_rate(cfg, 200) - 1e-4) < 1e-12
     assert learning_rate(TrainConfig(lr=1e-3), 10**6) == 1e-3  # no decay by default
+
+
+def test_a_decaying_run_resumes_and_old_states_with_numpy_learning_rates_load(tmp_path):
+    import pytest
+    import torch
+
+    from v2a_jax.codec.training.loop import load_train_state
+
+    cfg = TrainConfig(steps=3, batch_size=2, segment_s=0.25, eval_segment_s=0.25, warmup_steps=1,
+                      eval_every=3, save_every=3, num_eval_clips=2, pool_size=3,
+                      lr_decay_start=1, lr_end_factor=0.5)  # fmt: skip
+    train_codec(tmp_path, CodecConfig(kmeans_iters=2), cfg)
+    state_path = tmp_path / "train_state.pt"
+    torch.load(state_path, weights_only=True)  # plain Python numbers only
+    card = train_codec(
+        tmp_path, CodecConfig(kmeans_iters=2), TrainConfig(**{**cfg.__dict__, "steps": 4})
+    )
+    assert card["steps"] == 4
+    # a state written by the earlier recipe, whose learning rate was a numpy float64
+    state = torch.load(state_path, weights_only=True)
+    state["opt_g"]["param_groups"][0]["lr"] = np.float64(3e-4)
+    torch.save(state, state_path)
+    assert load_train_state(state_path)["opt_g"]["param_groups"][0]["lr"] == 3e-4
+    state_path.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="train_state.pt is not a readable codec training state"):
+        load_train_state(state_path)

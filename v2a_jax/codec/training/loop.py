@@ -139,7 +139,34 @@ def learning_rate(cfg: TrainConfig, step: int) -> float:
     if cfg.lr_decay_start < 0 or step < cfg.lr_decay_start:
         return cfg.lr
     frac = min(1.0, (step - cfg.lr_decay_start) / max(1, cfg.steps - cfg.lr_decay_start))
-    return cfg.lr * (cfg.lr_end_factor + (1 - cfg.lr_end_factor) * 0.5 * (1 + np.cos(np.pi * frac)))
+    # a Python float: a numpy scalar in the optimizer state would not load with weights_only=True
+    return float(
+        cfg.lr * (cfg.lr_end_factor + (1 - cfg.lr_end_factor) * 0.5 * (1 + np.cos(np.pi * frac)))
+    )
+
+
+def load_train_state(path: Path) -> dict:
+    """The training state at ``path``, loaded with ``weights_only=True`` (no arbitrary code).
+
+    States written before ``learning_rate`` returned a Python float hold numpy float64 scalars in
+    the optimizer's ``lr``; those two numpy types are allowed, nothing else.
+
+    Raises:
+        ValueError: the file is not a readable training state (the message names it).
+    """
+    import pickle
+
+    import torch
+
+    allowed = [np._core.multiarray.scalar, np.dtype, type(np.dtype(np.float64))]
+    try:
+        with torch.serialization.safe_globals(allowed):
+            return torch.load(path, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
+        raise ValueError(
+            f"{path} is not a readable codec training state ({type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else ''}); move it away to start over"
+        ) from None
 
 
 def _reseed_dead_codes_(codebook, batch_samples) -> None:
@@ -215,7 +242,7 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
     state_path = out / "train_state.pt"
     step, history, elapsed = 0, [], 0.0
     if state_path.exists():
-        state = torch.load(state_path, weights_only=True)
+        state = load_train_state(state_path)
         model.load_state_dict(state["model"])
         disc.load_state_dict(state["disc"])
         opt_g.load_state_dict(state["opt_g"])
