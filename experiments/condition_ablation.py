@@ -22,12 +22,10 @@ import jax
 import numpy as np
 
 from v2a_jax.api import DEFAULT_MODEL_DIR
-from v2a_jax.codec.patterns import build_delay
 from v2a_jax.io.atomic import atomic_path
-from v2a_jax.models.losses import lm_loss
-from v2a_jax.models.token_lm import teacher_forcing_inputs
+from v2a_jax.models.losses import lm_loss, teacher_forced_logits
 from v2a_jax.train.checkpoint import load_model
-from v2a_jax.train.data import eval_batches, open_records
+from v2a_jax.train.data import make_batch, open_records
 
 
 def event_mask(records, num_frames: int, frame_rate: float) -> np.ndarray:
@@ -39,21 +37,16 @@ def event_mask(records, num_frames: int, frame_rate: float) -> np.ndarray:
         for event in ann.get("events", []):
             f = int(event["sample"] * frame_rate // sr)
             mask[i, f : f + 2] = True
-    return mask[:, :num_frames]
+    return mask
 
 
 def ce_k0_bt(model, batch: dict) -> jax.Array:
-    """Teacher-forced CE of codebook 0 at every token frame, float32 [B, T]."""
-    cfg = model.cfg
-    tokens_btk = jax.numpy.asarray(batch["tokens"], jax.numpy.int32)
-    seq_bsk = build_delay(tokens_btk, cfg.pad_id)
-    cond = model.prepare_conditions(
-        batch["frames"], cfg.video.fps, batch["text_emb"], batch["text_mask"],
-        num_steps=seq_bsk.shape[1],
-    )  # fmt: skip
-    logits_bskv = model(teacher_forcing_inputs(seq_bsk, cfg.pad_id), cond)
-    logp_btv = jax.nn.log_softmax(logits_bskv[:, : tokens_btk.shape[1], 0], axis=-1)
-    return -jax.numpy.take_along_axis(logp_btv, tokens_btk[:, :, :1], axis=-1)[..., 0]
+    """Teacher-forced CE of codebook 0 at every token frame, float32 [B, T] (codebook 0 has no
+    delay: step t holds frame t)."""
+    logits_bskv, seq_bsk = teacher_forced_logits(model, batch, jax.random.key(0), False)
+    t = batch["tokens"].shape[1]
+    logp_btv = jax.nn.log_softmax(logits_bskv[:, :t, 0], axis=-1)
+    return -jax.numpy.take_along_axis(logp_btv, seq_bsk[:, :t, :1], axis=-1)[..., 0]
 
 
 def variants(batch: dict) -> dict[str, dict]:
@@ -85,23 +78,27 @@ def main(argv=None) -> int:
     model, config = load_model(path)
     data_cfg = config.data.__class__(**{**config.data.__dict__, "data_dir": args.data_dir})
     records = open_records(data_cfg, args.split)
-    loss_fn = jax.jit(lambda b: lm_loss(model, b, jax.random.key(0), False)[1])
-    frame_ce_fn = jax.jit(lambda b: ce_k0_bt(model, b))
+    # one program for both: XLA shares the forward pass between them
+    eval_fn = jax.jit(
+        lambda b: (lm_loss(model, b, jax.random.key(0), False)[1], ce_k0_bt(model, b))
+    )
     sums: dict[str, dict[str, float]] = {}
     event_sums: dict[str, list[float]] = {}
-    batches = eval_batches(records, args.batch_size, data_cfg, args.batches)
-    n = 0
-    for batch in batches:
-        chunk = [records[i] for i in range(n * args.batch_size, (n + 1) * args.batch_size)]
-        n += 1
+    n = min(len(records) // args.batch_size, args.batches)
+    if n == 0:
+        raise ValueError(f"{args.split} has {len(records)} records, fewer than {args.batch_size}")
+    for i in range(n):
+        # each record read once: its tokens, frames and text for the batch, its events for the mask
+        chunk = [records[j] for j in range(i * args.batch_size, (i + 1) * args.batch_size)]
+        batch = make_batch(chunk, data_cfg.keys, data_cfg.max_text_len)
         events_bt = event_mask(chunk, batch["tokens"].shape[1], config.model.audio_frame_rate)
         for name, b in variants(batch).items():
             inputs = {k: b[k] for k in ("tokens", "frames", "text_emb", "text_mask")}
-            metrics = loss_fn(inputs)
+            metrics, ce_bt = eval_fn(inputs)
             for key, value in metrics.items():
                 sums.setdefault(name, {}).setdefault(key, 0.0)
                 sums[name][key] += float(value)
-            ce_bt = np.asarray(frame_ce_fn(inputs))
+            ce_bt = np.asarray(ce_bt)
             acc = event_sums.setdefault(name, [0.0, 0.0, 0.0, 0.0])
             acc[0] += float(ce_bt[events_bt].sum())
             acc[1] += int(events_bt.sum())
