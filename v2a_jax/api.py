@@ -229,6 +229,7 @@ class V2A:
         video_weight: float | None = None,
         prompt_weight: float | None = None,
         negative_weight: float | None = None,
+        negative_reference: str | None = None,
         method: SamplingMethod = DEFAULT_METHOD,
         duration: float | None = None,
         overlap_s: float = 1.0,
@@ -252,10 +253,14 @@ class V2A:
                 loaded. The manifest's ``settings.refined`` says which happened.
             guidance_scale: ``s`` of classifier-free guidance; 1 with no negative prompt and no
                 weights is unguided. Guidance needs a prompt (an empty prompt raises).
-            guidance_form: ``"separate"`` (video / prompt / negative weights; defaults reduce to
-                the common form) or ``"common"`` (``l_neg + s (l_pos - l_neg)``).
+            guidance_form: ``"separate"`` (video / prompt / negative weights; without a negative
+                prompt its defaults equal the common form) or ``"common"``
+                (``l_neg + s (l_pos - l_neg)``).
             video_weight, prompt_weight, negative_weight: override the separate form's weights
                 (see ``v2a_jax.sampling.guidance``).
+            negative_reference: what the negative prompt is pushed away from: ``"null"`` (the
+                default: what it means without the picture, so a negated sound the picture shows
+                is removed too) or ``"video"`` (what it adds to this video); separate form only.
             method: the sampling method (default ``TopK(250)``).
             duration: seconds of soundtrack (default: the whole video); at most the video's.
             overlap_s: context carried between windows for videos longer than the model's
@@ -295,7 +300,10 @@ class V2A:
                     "prompt: give a prompt, or guidance_scale=1 for unguided sampling, or "
                     "video_weight= to guide by the video alone"
                 )
-        guidance = make_guidance(guidance_scale, bool(negative_prompt), guidance_form, *weights)
+        guidance = make_guidance(
+            guidance_scale, bool(negative_prompt), guidance_form, *weights,
+            negative_reference=negative_reference,
+        )  # fmt: skip
         vcfg = self.model.cfg.video
         size = (vcfg.height, vcfg.width)
         if (video is None) == (frames is None):

@@ -32,6 +32,9 @@ def _add_sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--video-weight", type=float, help="separate-form weight w_v")
     p.add_argument("--prompt-weight", type=float, help="separate-form weight w_p")
     p.add_argument("--negative-weight", type=float, help="separate-form weight w_n")
+    p.add_argument("--negative-reference", choices=("null", "video"),
+                   help="what the negative prompt is measured against: null (default: also "
+                   "removes a sound the picture shows) or video")  # fmt: skip
     p.add_argument("--method", default="topk:250", help="greedy, temperature:T, topk:K[:T], "
                    "topp:P[:T]")  # fmt: skip
     p.add_argument("--overlap", type=float, default=1.0, help="seconds carried between windows")
@@ -104,6 +107,7 @@ def _gen_kwargs(args) -> dict:
         video_weight=args.video_weight,
         prompt_weight=args.prompt_weight,
         negative_weight=args.negative_weight,
+        negative_reference=args.negative_reference,
         method=parse_method(args.method),
         overlap_s=args.overlap,
     )
@@ -273,5 +277,6 @@ def _generate_split(args: argparse.Namespace) -> int:
 
 def _settings(args) -> dict:
     keys = ("guidance_scale", "guidance_form", "video_weight", "prompt_weight",
-            "negative_weight", "method", "overlap", "refine", "seed", "codec")  # fmt: skip
+            "negative_weight", "negative_reference", "method", "overlap", "refine", "seed",
+            "codec")  # fmt: skip
     return {k: getattr(args, k) for k in keys}
