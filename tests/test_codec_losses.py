@@ -5,6 +5,7 @@ import torch
 
 from v2a_jax.codec.training.balancer import Balancer
 from v2a_jax.codec.training.losses import (
+    MultiResolutionSTFTLoss,
     MultiScaleMelLoss,
     feature_matching,
     hinge_discriminator_loss,
@@ -19,6 +20,21 @@ def test_multiscale_mel_is_zero_on_identical_audio_and_grows_with_distortion():
     assert loss(y, y).item() == pytest.approx(0.0, abs=1e-6)
     small, large = loss(y + 0.01 * torch.randn_like(y), y), loss(y + 0.1 * torch.randn_like(y), y)
     assert 0 < small.item() < large.item()
+
+
+def test_stft_loss_is_zero_on_identical_audio_and_tells_a_tone_from_band_noise():
+    sr, n = 16000, 8000
+    t = torch.arange(n) / sr
+    tone = (0.1 * torch.sin(2 * torch.pi * 1500 * t))[None, None]
+    # noise confined to 1440-1560 Hz (one mel band there) with the tone's energy
+    spec = torch.fft.rfft(torch.randn(1, 1, n, generator=torch.Generator().manual_seed(0)))
+    freqs = torch.fft.rfftfreq(n, 1 / sr)
+    spec[..., (freqs < 1440) | (freqs > 1560)] = 0
+    band = torch.fft.irfft(spec, n=n)
+    band = band * tone.pow(2).mean().sqrt() / band.pow(2).mean().sqrt()
+    loss = MultiResolutionSTFTLoss()
+    assert loss(tone, tone).item() == pytest.approx(0.0, abs=1e-6)
+    assert loss(band, tone).item() > 2 * loss(0.5 * tone, tone).item() > 0
 
 
 def test_waveform_and_adversarial_losses_are_zero_where_they_should_be():

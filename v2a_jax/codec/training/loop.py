@@ -69,6 +69,9 @@ class TrainConfig:
     plain_weights: dict = dataclasses.field(  # loss multipliers before the adversarial phase
         default_factory=lambda: {"l1": 1.0, "mel": 1.0}
     )
+    # Linear-frequency multi-resolution STFT loss (tones; see losses.MultiResolutionSTFTLoss):
+    # its multiplier before the adversarial phase and its gradient share in it. 0 = off.
+    stft_weight: float = 0.0
 
 
 class AudioCrops:
@@ -213,6 +216,7 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
     from v2a_jax.codec._torchaudio_compat import import_encodec
     from v2a_jax.codec.training.balancer import Balancer
     from v2a_jax.codec.training.losses import (
+        MultiResolutionSTFTLoss,
         MultiScaleMelLoss,
         feature_matching,
         hinge_discriminator_loss,
@@ -251,7 +255,9 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
         data.rng = np.random.default_rng([cfg.seed, step])
         print(f"resumed from {state_path} at step {step}")
     mel_loss = MultiScaleMelLoss(codec_config.sample_rate)
-    balancer = Balancer({k: v for k, v in cfg.weights.items()})
+    stft_loss = MultiResolutionSTFTLoss() if cfg.stft_weight > 0 else None
+    plain_weights = {**cfg.plain_weights, "stft": cfg.stft_weight}
+    balancer = Balancer({**cfg.weights, **({"stft": cfg.stft_weight} if stft_loss else {})})
     model.train()
 
     def save():
@@ -286,6 +292,8 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
             q, commit = result.quantized, result.penalty
         x = model.decoder(q)[..., : y.shape[-1]]
         losses = {"l1": waveform_l1(x, y), "mel": mel_loss(x, y)}
+        if stft_loss is not None:
+            losses["stft"] = stft_loss(x, y)
         if step >= cfg.adv_start:
             fake_logits, fake_fmaps = disc(x)
             _, real_fmaps = disc(y)
@@ -297,7 +305,7 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
         if step >= cfg.adv_start:
             balancer.backward(losses, x)
         else:
-            sum(cfg.plain_weights[k] * v for k, v in losses.items()).backward()
+            sum(plain_weights[k] * v for k, v in losses.items()).backward()
         opt_g.step()
         if step >= cfg.adv_start:
             real_logits, _ = disc(y)
