@@ -133,6 +133,7 @@ def main(argv=None) -> int:
                               baseline_predictions=out / mode / "main", limit=count)  # fmt: skip
         row = {k: main_report[k] for k in KEYS if not k.startswith("neg_")}
         row.update({k: neg_report[k] for k in KEYS if k.startswith("neg_")})
+        row["adherence_per_label"] = main_report["adherence_per_label"]
         row["neg_num_clips"] = neg_report["neg_num_clips"]
         row["num_problems"] = main_report["num_problems"]
         results[mode] = row

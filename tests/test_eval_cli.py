@@ -51,6 +51,9 @@ def test_ground_truth_scores_well_and_the_report_is_flat(tiny, tmp_path):
     assert report["num_clips"] == 4 and report["num_problems"] == 0
     assert report["onset_f1"] >= 0.8 and report["onset_offset_ms"] <= 10.0
     assert report["fad"] == pytest.approx(0.0, abs=1e-3)  # the same audio as the reference
+    per_label = report["adherence_per_label"]
+    known = [f for f in per_label.values() if f is not None]
+    assert known and report["adherence"] == pytest.approx(sum(known) / len(known))
     assert report["neg_suppression"] is None and report["diversity"] is None
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from v2a_jax.eval.adherence import labels_multi_hot, macro_f1
+from v2a_jax.data.syncscenes import LABELS
+from v2a_jax.eval.adherence import labels_multi_hot, macro_f1, per_label_f1
 from v2a_jax.eval.diversity import pairwise_diversity
 from v2a_jax.eval.fad import frechet_distance
 from v2a_jax.eval.matching import match_onsets
@@ -108,6 +109,8 @@ def test_macro_f1_and_multi_hot():
     probs2 = probs.copy()
     probs2[1] = 0.0  # wood missed: F1(wood) = 0, metal and rain 1
     assert macro_f1(probs2, wanted) == pytest.approx(2 / 3)
+    f1s = dict(zip(LABELS, per_label_f1(probs2, wanted), strict=True))
+    assert (f1s["metal"], f1s["rain"], f1s["wood"], f1s["glass"]) == (1.0, 1.0, 0.0, None)
     with pytest.raises(ValueError, match="unknown label"):
         labels_multi_hot([["trumpet"]])
 

@@ -21,19 +21,22 @@ def labels_multi_hot(label_lists: list[list[str]]) -> np.ndarray:
     return out
 
 
-def macro_f1(probs_nl: np.ndarray, wanted_nl: np.ndarray, threshold=0.5) -> float | None:
-    """Mean over labels of the F1 of ``probs > threshold`` against ``wanted``.
+def per_label_f1(probs_nl: np.ndarray, wanted_nl: np.ndarray, threshold=0.5) -> list:
+    """F1 of ``probs > threshold`` against ``wanted`` for each label ([L] floats).
 
-    ``threshold`` is one number or one per label ([L]).
-
-    Labels that are neither wanted nor predicted anywhere are left out of the mean (their F1
-    is undefined); None when no label is left.
+    ``threshold`` is one number or one per label ([L]). A label neither wanted nor predicted
+    anywhere has no F1 (None).
     """
     pred = np.asarray(probs_nl) > threshold
     truth = np.asarray(wanted_nl, bool)
     f1s = []
     for i in range(truth.shape[1]):
         denom = int(pred[:, i].sum() + truth[:, i].sum())
-        if denom:
-            f1s.append(2.0 * int(np.sum(pred[:, i] & truth[:, i])) / denom)
+        f1s.append(2.0 * int(np.sum(pred[:, i] & truth[:, i])) / denom if denom else None)
+    return f1s
+
+
+def macro_f1(probs_nl: np.ndarray, wanted_nl: np.ndarray, threshold=0.5) -> float | None:
+    """Mean of ``per_label_f1`` over the labels that have one; None when none has."""
+    f1s = [f for f in per_label_f1(probs_nl, wanted_nl, threshold) if f is not None]
     return float(np.mean(f1s)) if f1s else None

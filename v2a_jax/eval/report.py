@@ -14,7 +14,7 @@ import numpy as np
 from v2a_jax.data.loaders import open_split
 from v2a_jax.data.syncscenes import LABELS
 from v2a_jax.eval import suppression as sup
-from v2a_jax.eval.adherence import labels_multi_hot, macro_f1
+from v2a_jax.eval.adherence import labels_multi_hot, macro_f1, per_label_f1
 from v2a_jax.eval.classifier import Classifier, load_classifier
 from v2a_jax.eval.diversity import pairwise_diversity
 from v2a_jax.eval.fad import frechet_distance
@@ -64,7 +64,8 @@ def evaluate(
 
     Returns:
         A flat dict: ``num_clips``, ``num_samples``, ``onset_f1``, ``onset_precision``,
-        ``onset_recall``, ``onset_offset_ms``, ``adherence``, ``fad``, ``neg_suppression``,
+        ``onset_recall``, ``onset_offset_ms``, ``adherence`` (and ``adherence_per_label``: each
+        label's F1, None where undefined), ``fad``, ``neg_suppression``,
         ``neg_suppression_visible``, ``neg_suppression_not_visible``, ``neg_band_suppression``
         (+ ``_visible`` / ``_not_visible``), ``neg_num_clips``, ``diversity`` (None when the
         predictions do not allow a value), ``tolerance_ms``, ``num_problems``, ``num_<kind>``
@@ -118,9 +119,13 @@ def evaluate(
     emb_all = np.concatenate(embs) if embs else np.zeros((0, 1))
     real = _real_embeddings(clf, real_waves, (str(Path(data_dir).resolve()), split, name, limit))
     fad = frechet_distance(emb_all, real) if len(emb_all) >= 2 and len(real) >= 2 else None
-    adherence = None
+    adherence, per_label = None, None
     if probs:
-        adherence = macro_f1(np.concatenate(probs), labels_multi_hot(wanted), clf.thresholds)
+        probs_nl, wanted_nl = np.concatenate(probs), labels_multi_hot(wanted)
+        adherence = macro_f1(probs_nl, wanted_nl, clf.thresholds)
+        per_label = dict(
+            zip(LABELS, per_label_f1(probs_nl, wanted_nl, clf.thresholds), strict=True)
+        )
     divs = [d for d in diversities if d is not None]
 
     report = {
@@ -132,6 +137,7 @@ def evaluate(
         "onset_recall": counts.recall if num_clips else None,
         "onset_offset_ms": counts.offset_ms,
         "adherence": adherence,
+        "adherence_per_label": per_label,
         "fad": fad,
         "diversity": float(np.mean(divs)) if divs else None,
     }
