@@ -13,8 +13,10 @@ same seeds, for ``neg_suppression``.
 
 Writes ``--out/results.json``: for ``ar`` and ``ar_diffusion`` the SyncBench report (onset
 F1/precision/recall/offset, adherence, FAD, diversity over the samples of a clip,
-``neg_suppression`` overall, visible and not visible), wall times, and (``--baselines``) the
-SyncBench baseline rows beside them; and ``--out/results.md``, the table.
+``neg_suppression`` overall, visible and not visible, ``neg_onset_f1``: onset F1 of the
+negative-prompt samples), ``adherence_per_label``, wall times, and (``--baselines``) the
+SyncBench baseline rows beside them; and ``--out/results.md``, the table. ``--rescore`` scores the
+wavs of an earlier run again without sampling.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ def parse_args(argv=None):
     p.add_argument("--num-samples", type=int, default=4)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--refine-steps", type=int, default=8)
+    p.add_argument("--rescore", action="store_true",
+                   help="score the wavs already in --out again (no sampling; keeps the timings "
+                   "of the run that made them)")  # fmt: skip
     p.add_argument(
         "--syncbench-baselines",
         help="experiments/syncbench_baselines.py's JSON: its "
@@ -115,14 +120,22 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    pipe = V2A.from_pretrained(args.model)
-    if pipe.refiner is None:
-        raise SystemExit(f"model {args.model!r} has no refiner: AR+diffusion cannot be measured")
     clips = open_split(args.data_dir, args.split)
     count = min(args.num_clips, len(clips))
-    t0 = time.perf_counter()
-    times = generate_all(pipe, clips, count, args, out)
-    times["wall"] = time.perf_counter() - t0
+    if args.rescore:
+        previous = out / "results.json"
+        if not previous.is_file():
+            raise SystemExit(f"--rescore: no earlier run in {out} (expected {previous})")
+        times = json.loads(previous.read_text())["seconds"]
+    else:
+        pipe = V2A.from_pretrained(args.model)
+        if pipe.refiner is None:
+            raise SystemExit(
+                f"model {args.model!r} has no refiner: AR+diffusion cannot be measured"
+            )
+        t0 = time.perf_counter()
+        times = generate_all(pipe, clips, count, args, out)
+        times["wall"] = time.perf_counter() - t0
     results = {"model": args.model, "data_dir": args.data_dir, "split": args.split,
                "num_clips": count, "num_samples": args.num_samples,
                "refine_steps": args.refine_steps}  # fmt: skip
@@ -135,6 +148,8 @@ def main(argv=None) -> int:
         row.update({k: neg_report[k] for k in KEYS if k.startswith("neg_")})
         row["adherence_per_label"] = main_report["adherence_per_label"]
         row["neg_num_clips"] = neg_report["neg_num_clips"]
+        # sync with the negative prompt on (over the clips that have a layer to negate)
+        row["neg_onset_f1"] = neg_report["onset_f1"]
         row["num_problems"] = main_report["num_problems"]
         results[mode] = row
     audio = times["audio_s"]
