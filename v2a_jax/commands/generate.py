@@ -35,7 +35,7 @@ def _add_sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--negative-reference", choices=("null", "video"),
                    help="what the negative prompt is measured against: null (default: also "
                    "removes a sound the picture shows) or video")  # fmt: skip
-    p.add_argument("--method", default="topk:250", help="greedy, temperature:T, topk:K[:T], "
+    p.add_argument("--method", default="topk:250:0.7", help="greedy, temperature:T, topk:K[:T], "
                    "topp:P[:T]")  # fmt: skip
     p.add_argument("--overlap", type=float, default=1.0, help="seconds carried between windows")
     p.add_argument(

@@ -40,10 +40,10 @@ video's own guidance weight drops from ``s`` to 1 as soon as a negative prompt i
 common form exactly. With one, the same ``w_v = w_p = s`` (the video keeps its weight, so sync
 holds) and ``w_n = 2 (s - 1)`` (at least 1) against the null branch. Measured on 16 SyncScenes
 test clips with rain on screen, prompted with their own caption plus the negative prompt "rain"
-(``experiments/negative_prompt_forms.py --prompt-names-layer``, default model, s = 3): the common
-form removes none of the rain (classifier P(rain) 0.93 -> 0.92) and costs onset F1 0.79 -> 0.68;
-these defaults take P(rain) to 0.08 at onset F1 0.75. The common form's numbers come back with
-``w_v = 1, w_n = s - 1, negative_reference="video"``:
+(``experiments/negative_prompt_forms.py --prompt-names-layer``, default model and sampling,
+s = 3): the common form removes none of the rain (classifier P(rain) 0.92 -> 0.92) and costs
+onset F1 0.81 -> 0.72; these defaults take P(rain) to 0.14 at onset F1 0.79. The common
+form's numbers come back with ``w_v = 1, w_n = s - 1, negative_reference="video"``:
 
     l_v + s (l_vp - l_v) - (s - 1) (l_vn - l_v)
       = l_vn - (l_vn - l_v) + s (l_vp - l_v) - (s - 1) (l_vn - l_v)
