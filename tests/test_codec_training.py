@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from v2a_jax.codec import Codec
 from v2a_jax.codec.config import CodecConfig
@@ -138,3 +139,18 @@ def test_a_decaying_run_resumes_and_old_states_with_numpy_learning_rates_load(tm
     state_path.write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="train_state.pt is not a readable codec training state"):
         load_train_state(state_path)
+
+
+def test_cli_takes_loss_weights_as_name_value_pairs(capsys):
+    import argparse
+
+    from v2a_jax.commands import codec as codec_cmd
+
+    parser = argparse.ArgumentParser()
+    codec_cmd.register(parser.add_subparsers())
+    args = parser.parse_args(["codec", "train", "--out", "x", "--weights", "mel=3,adv=1"])
+    assert args.weights == {"mel": 3.0, "adv": 1.0}
+    assert args.plain_weights == {"l1": 1.0, "mel": 1.0}  # the default
+    with pytest.raises(SystemExit):
+        parser.parse_args(["codec", "train", "--out", "x", "--weights", "mel:3"])
+    assert "--weights" in capsys.readouterr().err

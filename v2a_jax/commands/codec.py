@@ -20,6 +20,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             train.add_argument(
                 f"--{field.name.replace('_', '-')}", type=kind, default=field.default
             )
+        elif field.default_factory is not dataclasses.MISSING:  # loss weights: NAME=VALUE,...
+            default = field.default_factory()
+            train.add_argument(
+                f"--{field.name.replace('_', '-')}", type=_weights, default=default,
+                help="comma-separated NAME=VALUE (default: "
+                + ",".join(f"{k}={v}" for k, v in default.items()) + ")",
+            )  # fmt: skip
     train.add_argument("--n-q", type=int, default=4, help="codebooks K (4-8)")
     train.add_argument("--n-filters", type=int, default=16, help="SEANet base width")
     train.add_argument("--norm", default="weight_norm", help="SEANet conv normalisation")
@@ -34,14 +41,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rec.set_defaults(func=_reconstruct)
 
 
+def _weights(text: str) -> dict[str, float]:
+    """``"mel=3,adv=1"`` -> {"mel": 3.0, "adv": 1.0} (argparse turns the ValueError into a usage
+    error naming the flag)."""
+    out = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"expected NAME=VALUE pairs separated by commas, got {text!r}")
+        out[name.strip()] = float(value)
+    return out
+
+
 def _train(args: argparse.Namespace) -> int:
     from v2a_jax.codec.config import CodecConfig
     from v2a_jax.codec.training.loop import TrainConfig, train_codec
 
-    names = [
-        f.name for f in dataclasses.fields(TrainConfig) if f.default_factory is dataclasses.MISSING
-    ]
-    cfg = TrainConfig(**{n: getattr(args, n) for n in names})
+    cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
     card = train_codec(
         args.out, CodecConfig(n_q=args.n_q, n_filters=args.n_filters, norm=args.norm), cfg
     )
