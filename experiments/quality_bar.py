@@ -52,8 +52,8 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--refine-steps", type=int, default=8)
     p.add_argument("--rescore", action="store_true",
-                   help="score the wavs already in --out again (no sampling; keeps the timings "
-                   "of the run that made them)")  # fmt: skip
+                   help="score the wavs already in --out again (no sampling; the model, clip and "
+                   "sample counts and timings are those of the run that made them)")  # fmt: skip
     p.add_argument(
         "--syncbench-baselines",
         help="experiments/syncbench_baselines.py's JSON: its "
@@ -123,10 +123,19 @@ def main(argv=None) -> int:
     clips = open_split(args.data_dir, args.split)
     count = min(args.num_clips, len(clips))
     if args.rescore:
-        previous = out / "results.json"
-        if not previous.is_file():
-            raise SystemExit(f"--rescore: no earlier run in {out} (expected {previous})")
-        times = json.loads(previous.read_text())["seconds"]
+        path = out / "results.json"
+        if not path.is_file():
+            raise SystemExit(f"--rescore: no earlier run in {out} (expected {path})")
+        previous = json.loads(path.read_text())
+        for key in ("data_dir", "split"):
+            if previous[key] != getattr(args, key):
+                raise SystemExit(f"--rescore: {out} was made with --{key.replace('_', '-')} "
+                                 f"{previous[key]}, not {getattr(args, key)}")  # fmt: skip
+        # what the wavs were made with, not this command line's sampling flags
+        for key in ("model", "num_samples", "refine_steps"):
+            setattr(args, key, previous[key])
+        count = min(previous["num_clips"], len(clips))
+        times = previous["seconds"]
     else:
         pipe = V2A.from_pretrained(args.model)
         if pipe.refiner is None:
