@@ -154,3 +154,36 @@ def test_cli_takes_loss_weights_as_name_value_pairs(capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["codec", "train", "--out", "x", "--weights", "mel:3"])
     assert "--weights" in capsys.readouterr().err
+
+
+def test_decoder_only_finetune_keeps_every_token(tmp_path):
+    """A decoder-only run changes the decoder alone: tokens (and the latent) stay bit-identical."""
+    codec_cfg = CodecConfig(kmeans_iters=2)
+    base = tmp_path / "base"
+    train_codec(base, codec_cfg, TrainConfig(steps=3, batch_size=2, segment_s=0.25,
+                eval_segment_s=0.25, warmup_steps=1, adv_start=10, eval_every=3, save_every=3,
+                num_eval_clips=2, pool_size=3))  # fmt: skip
+    cfg = TrainConfig(steps=3, batch_size=2, segment_s=0.25, eval_segment_s=0.25, warmup_steps=0,
+                      adv_start=1, eval_every=2, save_every=3, num_eval_clips=2, pool_size=3,
+                      lr=1e-2, init_from=str(base / "codec"), decoder_only=True)  # fmt: skip
+    card = train_codec(tmp_path / "tuned", codec_cfg, cfg)
+    assert card["train_config"]["decoder_only"] and "train_adv" in card["history"][-1]
+    before, after = Codec.load(base / "codec"), Codec.load(tmp_path / "tuned" / "codec")
+    sb, sa = before.model.state_dict(), after.model.state_dict()
+    changed = {k for k in sb if not np.array_equal(sb[k].numpy(), sa[k].numpy())}
+    assert changed and all(k.startswith("decoder.") for k in changed)
+    wave = np.random.default_rng(0).normal(size=8000).astype(np.float32) * 0.1
+    np.testing.assert_array_equal(before.encode(wave), after.encode(wave))
+    assert not np.allclose(before.decode(before.encode(wave)), after.decode(after.encode(wave)))
+
+
+def test_decoder_only_misconfigurations_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="needs init_from"):
+        TrainConfig(decoder_only=True, warmup_steps=0)
+    with pytest.raises(ValueError, match="warmup_steps=0"):
+        TrainConfig(decoder_only=True, init_from="default", warmup_steps=300)
+    folder = tmp_path / "k8"
+    Codec.from_config(CodecConfig(n_q=8), seed=0).save(folder)
+    cfg = TrainConfig(steps=1, init_from=str(folder), decoder_only=True, warmup_steps=0)
+    with pytest.raises(ValueError, match="same --n-q"):
+        train_codec(tmp_path / "run", CodecConfig(), cfg)

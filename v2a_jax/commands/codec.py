@@ -15,7 +15,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from v2a_jax.codec.training.loop import TrainConfig
 
     for field in dataclasses.fields(TrainConfig):
-        if not isinstance(field.default, dict) and field.default_factory is dataclasses.MISSING:
+        if isinstance(field.default, bool):
+            train.add_argument(
+                f"--{field.name.replace('_', '-')}", action=argparse.BooleanOptionalAction,
+                default=field.default,
+            )  # fmt: skip
+        elif not isinstance(field.default, dict) and field.default_factory is dataclasses.MISSING:
             kind = type(field.default) if field.default is not None else str
             train.add_argument(
                 f"--{field.name.replace('_', '-')}", type=kind, default=field.default
@@ -57,7 +62,12 @@ def _train(args: argparse.Namespace) -> int:
     from v2a_jax.codec.config import CodecConfig
     from v2a_jax.codec.training.loop import TrainConfig, train_codec
 
-    cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
+    try:
+        cfg = TrainConfig(
+            **{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
+        )
+    except ValueError as err:
+        raise SystemExit(f"v2a codec train: {err}") from None
     card = train_codec(
         args.out, CodecConfig(n_q=args.n_q, n_filters=args.n_filters, norm=args.norm), cfg
     )

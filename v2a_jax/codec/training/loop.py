@@ -14,6 +14,13 @@ initialisation (the function computed is unchanged in form; only the starting po
 SyncScenes audio has an RMS near 0.1, so a freshly initialised encoder sees tiny activations and
 its gradients are ~100x smaller than the decoder's.
 
+``decoder_only`` (with ``init_from``, a trained codec) fine-tunes the decoder alone: the encoder
+and the quantizer are frozen (no gradients, eval mode, so no codebook EMA updates or re-seeding),
+so every token is what ``init_from`` makes. Data tokenized with that codec, and every model
+trained on those tokens, stay valid; only the audio the tokens decode to changes. The codec's
+own headroom measurements say why this is the lever: its decoder ignores most of what the
+latent carries (codebooks 2-4 and the continuous latent decode within 1% of codebook 1).
+
 ``max_minutes`` stops a run after that much training wall time (it saves first), so a run can be
 planned to end at a given time and resumed later.
 
@@ -72,6 +79,19 @@ class TrainConfig:
     # Linear-frequency multi-resolution STFT loss (tones; see losses.MultiResolutionSTFTLoss):
     # its multiplier before the adversarial phase and its gradient share in it. 0 = off.
     stft_weight: float = 0.0
+    # A codec ("default" or a checkpoint folder) whose weights start a new run (not a resume).
+    init_from: str | None = None
+    # Train the decoder only (needs init_from and warmup_steps=0; see the module docstring).
+    decoder_only: bool = False
+
+    def __post_init__(self):
+        if self.decoder_only and not self.init_from:
+            raise ValueError("decoder_only needs init_from: the trained codec whose tokens to keep")
+        if self.decoder_only and self.warmup_steps > 0:
+            raise ValueError(
+                f"decoder_only needs warmup_steps=0, got {self.warmup_steps}: the warm-up bypasses "
+                "the quantizer, and a decoder-only run must decode the frozen tokens"
+            )
 
 
 class AudioCrops:
@@ -208,6 +228,31 @@ def _install_reseeding(model, threshold: float) -> None:
         codebook.expire_codes_ = types.MethodType(_reseed_dead_codes_, codebook)
 
 
+def _init_weights(model, codec_config: CodecConfig, source: str) -> None:
+    """Copies the weights of the codec ``source`` ("default" or a folder) into ``model``.
+
+    Raises:
+        ValueError: ``source``'s architecture differs from ``codec_config``.
+    """
+    from v2a_jax.codec.encodec_codec import Codec
+
+    init = Codec.from_pretrained(source)
+    if init.config != codec_config:
+        raise ValueError(
+            f"init_from={source!r} has the architecture {init.config}, but this run builds "
+            f"{codec_config}: pass the same --n-q, --n-filters and --norm"
+        )
+    model.load_state_dict(init.model.state_dict())
+
+
+def _set_modes(model, decoder_only: bool) -> None:
+    """Training mode; a decoder-only run keeps the encoder and quantizer frozen in eval mode."""
+    model.train()
+    if decoder_only:
+        model.encoder.eval()
+        model.quantizer.eval()
+
+
 def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig) -> dict:
     """Trains (or resumes) a codec into ``out_dir``; returns the card it writes."""
     import torch
@@ -231,12 +276,18 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
     from encodec import msstftd
 
     model = build_encodec_model(codec_config)
-    if cfg.input_gain != 1.0:
+    if cfg.init_from:  # already trained: its input/output scale is learned, no gain applied
+        _init_weights(model, codec_config, cfg.init_from)
+    elif cfg.input_gain != 1.0:
         _scale_input_output(model, cfg.input_gain)
     _install_reseeding(model, cfg.dead_code_threshold)
+    if cfg.decoder_only:
+        for module in (model.encoder, model.quantizer):
+            module.requires_grad_(False)
+    trained = model.decoder if cfg.decoder_only else model
     disc = msstftd.MultiScaleSTFTDiscriminator(filters=16)
     betas = (cfg.adam_b1, cfg.adam_b2)
-    opt_g = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=betas)
+    opt_g = torch.optim.Adam(trained.parameters(), lr=cfg.lr, betas=betas)
     # The discriminator keeps EnCodec's GAN betas.
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr, betas=(0.5, 0.9))
     data = AudioCrops(codec_config.sample_rate, cfg.segment_s, cfg.seed, cfg.wav_dir, cfg.pool_size)
@@ -258,7 +309,7 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
     stft_loss = MultiResolutionSTFTLoss() if cfg.stft_weight > 0 else None
     plain_weights = {**cfg.plain_weights, "stft": cfg.stft_weight}
     balancer = Balancer({**cfg.weights, **({"stft": cfg.stft_weight} if stft_loss else {})})
-    model.train()
+    _set_modes(model, cfg.decoder_only)
 
     def save():
         state = {"model": model.state_dict(), "disc": disc.state_dict(),
@@ -284,7 +335,8 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
         for group in opt_g.param_groups:
             group["lr"] = learning_rate(cfg, step)
         y = torch.from_numpy(data.batch(cfg.batch_size))
-        emb = model.encoder(y)
+        with torch.set_grad_enabled(not cfg.decoder_only):
+            emb = model.encoder(y)
         if step < cfg.warmup_steps:
             q, commit = emb, torch.zeros(())
         else:
@@ -322,6 +374,7 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
         if step % cfg.eval_every == 0 or step == cfg.steps:
             quantized = step > cfg.warmup_steps
             metrics = _eval_metrics(model, eval_batch, codec_config.sample_rate, quantized)
+            _set_modes(model, cfg.decoder_only)
             metrics["quantized"] = quantized
             train = {f"train_{k}": round(v.item(), 5) for k, v in losses.items()}
             history.append({"step": step, "wall_time_s": round(elapsed, 1), **metrics, **train})
