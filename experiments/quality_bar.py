@@ -9,7 +9,7 @@ or a prompt-only layer), the same prompt plus a negative prompt naming it is sam
 same seeds, for ``neg_suppression``.
 
     python experiments/quality_bar.py --model default --data-dir workdirs/ss_test200 \
-        --num-clips 100 --num-samples 4 --out out/quality_bar
+        --num-clips 100 --num-samples 4 --out out/quality_bar [--codec CODEC_DIR]
 
 Writes ``--out/results.json``: for ``ar`` and ``ar_diffusion`` the SyncBench report (onset
 F1/precision/recall/offset, adherence, FAD, diversity over the samples of a clip,
@@ -45,6 +45,11 @@ KEYS = ("onset_f1", "onset_precision", "onset_recall", "onset_offset_ms", "adher
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", default="default")
+    p.add_argument(
+        "--codec",
+        help="decode with this codec (a folder or name) instead of the "
+        "model's own: a decoder-only fine-tune of it makes the same tokens",
+    )
     p.add_argument("--data-dir", required=True, help="a built SyncScenes data set")
     p.add_argument("--split", default="test")
     p.add_argument("--num-clips", type=int, default=100)
@@ -132,12 +137,12 @@ def main(argv=None) -> int:
                 raise SystemExit(f"--rescore: {out} was made with --{key.replace('_', '-')} "
                                  f"{previous[key]}, not {getattr(args, key)}")  # fmt: skip
         # what the wavs were made with, not this command line's sampling flags
-        for key in ("model", "num_samples", "refine_steps"):
-            setattr(args, key, previous[key])
+        for key in ("model", "codec", "num_samples", "refine_steps"):
+            setattr(args, key, previous.get(key))
         count = min(previous["num_clips"], len(clips))
         times = previous["seconds"]
     else:
-        pipe = V2A.from_pretrained(args.model)
+        pipe = V2A.from_pretrained(args.model, codec=args.codec)
         if pipe.refiner is None:
             raise SystemExit(
                 f"model {args.model!r} has no refiner: AR+diffusion cannot be measured"
@@ -145,8 +150,8 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         times = generate_all(pipe, clips, count, args, out)
         times["wall"] = time.perf_counter() - t0
-    results = {"model": args.model, "data_dir": args.data_dir, "split": args.split,
-               "num_clips": count, "num_samples": args.num_samples,
+    results = {"model": args.model, "codec": args.codec, "data_dir": args.data_dir,
+               "split": args.split, "num_clips": count, "num_samples": args.num_samples,
                "refine_steps": args.refine_steps}  # fmt: skip
     for mode in MODES:
         main_report = evaluate(args.data_dir, args.split, out / mode / "main", limit=count)
