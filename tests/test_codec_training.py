@@ -165,7 +165,8 @@ def test_decoder_only_finetune_keeps_every_token(tmp_path):
                 num_eval_clips=2, pool_size=3))  # fmt: skip
     cfg = TrainConfig(steps=3, batch_size=2, segment_s=0.25, eval_segment_s=0.25, warmup_steps=0,
                       adv_start=1, eval_every=2, save_every=3, num_eval_clips=2, pool_size=3,
-                      lr=1e-2, init_from=str(base / "codec"), decoder_only=True)  # fmt: skip
+                      lr=1e-2, init_from=str(base / "codec"), decoder_only=True,
+                      disc_n_ffts="512,128")  # fmt: skip
     card = train_codec(tmp_path / "tuned", codec_cfg, cfg)
     assert card["train_config"]["decoder_only"] and "train_adv" in card["history"][-1]
     before, after = Codec.load(base / "codec"), Codec.load(tmp_path / "tuned" / "codec")
@@ -182,6 +183,8 @@ def test_decoder_only_misconfigurations_are_refused(tmp_path):
         TrainConfig(decoder_only=True, warmup_steps=0)
     with pytest.raises(ValueError, match="warmup_steps=0"):
         TrainConfig(decoder_only=True, init_from="default", warmup_steps=300)
+    with pytest.raises(ValueError, match="disc_n_ffts"):
+        TrainConfig(disc_n_ffts="1024,,512")
     folder = tmp_path / "k8"
     Codec.from_config(CodecConfig(n_q=8), seed=0).save(folder)
     cfg = TrainConfig(steps=1, init_from=str(folder), decoder_only=True, warmup_steps=0)

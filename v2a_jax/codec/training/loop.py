@@ -79,12 +79,23 @@ class TrainConfig:
     # Linear-frequency multi-resolution STFT loss (tones; see losses.MultiResolutionSTFTLoss):
     # its multiplier before the adversarial phase and its gradient share in it. 0 = off.
     stft_weight: float = 0.0
+    # The MS-STFT discriminator's window sizes, comma-separated (hop = size // 4). EnCodec's
+    # 1024,2048,512 are 32-128 ms at 16 kHz: adding 256,128 lets it see 8-16 ms energy dips.
+    disc_n_ffts: str = "1024,2048,512"
     # A codec ("default" or a checkpoint folder) whose weights start a new run (not a resume).
     init_from: str | None = None
     # Train the decoder only (needs init_from and warmup_steps=0; see the module docstring).
     decoder_only: bool = False
 
     def __post_init__(self):
+        try:
+            sizes = [int(n) for n in self.disc_n_ffts.split(",")]
+        except ValueError:
+            sizes = []
+        if not sizes or min(sizes) < 16:
+            raise ValueError(
+                f"disc_n_ffts={self.disc_n_ffts!r}: expected comma-separated window sizes >= 16"
+            )
         if self.decoder_only and not self.init_from:
             raise ValueError("decoder_only needs init_from: the trained codec whose tokens to keep")
         if self.decoder_only and self.warmup_steps > 0:
@@ -285,7 +296,10 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
         for module in (model.encoder, model.quantizer):
             module.requires_grad_(False)
     trained = model.decoder if cfg.decoder_only else model
-    disc = msstftd.MultiScaleSTFTDiscriminator(filters=16)
+    n_ffts = [int(n) for n in cfg.disc_n_ffts.split(",")]
+    disc = msstftd.MultiScaleSTFTDiscriminator(
+        filters=16, n_ffts=n_ffts, hop_lengths=[n // 4 for n in n_ffts], win_lengths=n_ffts
+    )
     betas = (cfg.adam_b1, cfg.adam_b2)
     opt_g = torch.optim.Adam(trained.parameters(), lr=cfg.lr, betas=betas)
     # The discriminator keeps EnCodec's GAN betas.
