@@ -13,7 +13,7 @@ from v2a_jax.models import MODEL_PRESETS, teacher_forcing_inputs
 from v2a_jax.sampling.continuation import generate_tokens, plan_windows
 from v2a_jax.sampling.guidance import CommonCFG, NoGuidance, SeparateCFG
 from v2a_jax.sampling.methods import Greedy, TopK
-from v2a_jax.sampling.sampler import compiled_programs, sample_window
+from v2a_jax.sampling.sampler import cache_segments, compiled_programs, sample_window
 
 CFG = MODEL_PRESETS["tiny"]  # max_steps 64: windows of 61 codec frames (1.22 s)
 L, E = 6, CFG.text_dim
@@ -43,13 +43,17 @@ def _keys(seeds):
     return jnp.stack([jax.random.key(s) for s in seeds])
 
 
-def test_cached_decoding_matches_one_full_forward_pass(model):
+@pytest.mark.parametrize("segment_steps", [64, 8])  # one loop; loops with a growing cache
+def test_cached_decoding_matches_one_full_forward_pass(model, segment_steps):
     g, b, t = NoGuidance(), 2, 24
     text, mask = _text(g, b)
     frames = _frames(12)
+    segments = cache_segments(t + CFG.num_codebooks - 1, min_steps=segment_steps)
+    assert (len(segments) > 1) == (segment_steps == 8)
     tokens, logits = sample_window(
-        model, frames, 25.0, text, mask, g, Greedy(), _keys([0, 1]), t, record_logits=True
-    )
+        model, frames, 25.0, text, mask, g, Greedy(), _keys([0, 1]), t, record_logits=True,
+        cache_segment_steps=segment_steps,
+    )  # fmt: skip
     assert tokens.shape == (b, t, CFG.num_codebooks)
     assert int(tokens.min()) >= 0 and int(tokens.max()) < CFG.codebook_size
     seq = build_delay(tokens, CFG.pad_id)

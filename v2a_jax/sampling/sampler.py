@@ -10,11 +10,14 @@ Legend:
     F  video frames of the window (at the model's fps), H W frame size
     L  text tokens, E text width
 
-Stateless (Gemma's sampler): every call takes the model's split state and the request, runs a
-``lax.while_loop`` over an explicit ``SamplerState`` and returns tokens. The KV cache has a static
-length ``S``, and the number of prompt frames (continuation) is a traced value, so repeated calls
-with the same duration, batch, guidance and method reuse one compiled program
-(``compiled_programs()`` counts them).
+Stateless (Gemma's sampler): every call takes the model's split state and the request, runs
+``lax.while_loop``s over an explicit ``SamplerState`` and returns tokens. The KV cache grows in
+``CACHE_SEGMENTS`` static sizes: the steps run in that many consecutive loops, each carrying a
+cache just long enough for its own steps, padded once between loops (step 10 of 203 attends to
+64 cached positions, not 203: the result is the same, the cost is not; slicing one long cache
+per step instead copies the slice at every step). The number of prompt frames
+(continuation) is a traced value, so repeated calls with the same duration, batch, guidance and
+method reuse one compiled program (``compiled_programs()`` counts them).
 
 At step ``s`` the input is the delayed token row ``s - 1`` (BOS at step 0); the model's logits for
 all R branches come out of ONE forward pass of ``R * B`` rows, guidance combines them into
@@ -45,9 +48,8 @@ class SamplerState:
     Attributes:
         step: int32 [], the step being decoded.
         seq_bsk: int32 [B, S, K], delayed tokens decoded so far (pad elsewhere).
-        cache: the model's KV caches for the ``R * B`` rows, length S.
+        cache: the model's KV caches for the ``R * B`` rows, as long as the current loop's end.
         keys_b: [B] per-sample PRNG keys (typed).
-        done: bool [], all S steps decoded.
         logits_bskv: float32 [B, S, K, V] guided logits per step when recorded (tests), else
             a [B, 0, K, V] placeholder.
     """
@@ -56,8 +58,30 @@ class SamplerState:
     seq_bsk: jax.Array
     cache: Any
     keys_b: jax.Array
-    done: jax.Array
     logits_bskv: jax.Array
+
+
+CACHE_SEGMENTS = 4  # at most this many loops per window, each with its own cache length
+MIN_SEGMENT_STEPS = 64  # shorter loops would not repay their compile time (~1 s each on CPU)
+
+
+def cache_segments(
+    num_steps: int, count: int = CACHE_SEGMENTS, min_steps: int = MIN_SEGMENT_STEPS
+) -> tuple[int, ...]:
+    """The end step of each decoding loop, which is also the cache length it carries.
+
+    Near-equal segments of at least ``min_steps`` steps, at most ``count`` of them, ends
+    rounded up to a multiple of 16; the last ends at ``num_steps``. E.g. 203 steps (4 s) ->
+    (80, 144, 203); 53 steps -> (53,).
+    """
+    count = max(1, min(count, num_steps // max(1, min_steps)))
+    ends = {min(num_steps, -(-(num_steps * i // count) // 16) * 16) for i in range(1, count + 1)}
+    return tuple(sorted(e for e in ends | {num_steps} if e > 0))
+
+
+def _grow(x_bhlk: jax.Array, length: int) -> jax.Array:
+    """A cache array [B, H, L, K] zero-padded along L to ``length``."""
+    return jnp.pad(x_bhlk, ((0, 0), (0, 0), (0, length - x_bhlk.shape[2]), (0, 0)))
 
 
 def _sample_window(
@@ -76,6 +100,7 @@ def _sample_window(
     method: SamplingMethod,
     num_frames: int,
     record_logits: bool,
+    cache_segment_steps: int = MIN_SEGMENT_STEPS,
 ):
     """Samples one window of ``num_frames`` codec frames. Returns (tokens_btk, logits_bskv)."""
     model = nnx.merge(graphdef, params)
@@ -94,6 +119,7 @@ def _sample_window(
         use_video_b=use_video,
     )
     prompt_seq_bsk = build_delay(prompt_btk, pad)
+    ends = cache_segments(num_steps, min_steps=cache_segment_steps)
     codebook_k = jnp.arange(k)
 
     def body(state: SamplerState) -> SamplerState:
@@ -114,23 +140,32 @@ def _sample_window(
         logits = state.logits_bskv
         if record_logits:
             logits = jax.lax.dynamic_update_slice_in_dim(logits, logits_bkv[:, None], s, axis=1)
-        return SamplerState(s + 1, seq, cache, state.keys_b, s + 1 >= num_steps, logits)
+        return SamplerState(s + 1, seq, cache, state.keys_b, logits)
 
     init = SamplerState(
         step=jnp.zeros((), jnp.int32),
         seq_bsk=jnp.full((b, num_steps, k), pad, jnp.int32),
-        cache=model.init_cache(r * b, num_steps),
+        cache=model.init_cache(r * b, ends[0]),
         keys_b=keys_b,
-        done=jnp.zeros((), bool),
         logits_bskv=jnp.zeros((b, num_steps if record_logits else 0, k, v), jnp.float32),
     )
-    final = jax.lax.while_loop(lambda st: ~st.done, body, init)
-    return revert_delay(final.seq_bsk, num_frames), final.logits_bskv
+    state = init
+    for end in ends:
+        state = state.replace(cache=jax.tree.map(lambda x, end=end: _grow(x, end), state.cache))
+        state = jax.lax.while_loop(lambda st, end=end: st.step < end, body, state)
+    return revert_delay(state.seq_bsk, num_frames), state.logits_bskv
 
 
 _sample_window_jit = jax.jit(
     _sample_window,
-    static_argnames=("graphdef", "guidance", "method", "num_frames", "record_logits"),
+    static_argnames=(
+        "graphdef",
+        "guidance",
+        "method",
+        "num_frames",
+        "record_logits",
+        "cache_segment_steps",
+    ),
 )
 
 
@@ -153,6 +188,7 @@ def sample_window(
     num_prompt: int = 0,
     record_logits: bool = False,
     split=None,
+    cache_segment_steps: int = MIN_SEGMENT_STEPS,
 ):
     """Samples ``num_frames`` codec frames for ``B`` variations of one video.
 
@@ -171,6 +207,8 @@ def sample_window(
         num_prompt: frames of ``prompt_btk`` to force (traced: no recompile per value).
         record_logits: also return the guided logits of every step (tests, analysis).
         split: ``nnx.split(model)`` when the caller keeps it (saves walking the graph per call).
+        cache_segment_steps: the shortest decoding loop with a cache of its own (see
+            ``cache_segments``); larger compiles faster, smaller decodes long windows faster.
 
     Returns:
         int32 tokens_btk [B, T, K] (delay reverted), and float32 logits_bskv [B, S, K, V] when
@@ -202,5 +240,6 @@ def sample_window(
         method=method,
         num_frames=int(num_frames),
         record_logits=record_logits,
+        cache_segment_steps=int(cache_segment_steps),
     )
     return tokens_btk, (logits if record_logits else None)
