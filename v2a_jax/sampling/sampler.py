@@ -12,12 +12,12 @@ Legend:
 
 Stateless (Gemma's sampler): every call takes the model's split state and the request, runs
 ``lax.while_loop``s over an explicit ``SamplerState`` and returns tokens. The KV cache grows in
-``CACHE_SEGMENTS`` static sizes: the steps run in that many consecutive loops, each carrying a
-cache just long enough for its own steps, padded once between loops (step 10 of 203 attends to
-64 cached positions, not 203: the result is the same, the cost is not; slicing one long cache
-per step instead copies the slice at every step). The number of prompt frames
-(continuation) is a traced value, so repeated calls with the same duration, batch, guidance and
-method reuse one compiled program (``compiled_programs()`` counts them).
+up to ``CACHE_SEGMENTS`` static sizes (``cache_segments``): the steps run in that many
+consecutive loops, each carrying a cache just long enough for its own steps, padded once between
+loops (step 10 of 203 attends to 80 cached positions, not 203: the result is the same, the cost
+is not; slicing one long cache per step instead copies the slice at every step). The number of
+prompt frames (continuation) is a traced value, so repeated calls with the same duration, batch,
+guidance and method reuse one compiled program (``compiled_programs()`` counts them).
 
 At step ``s`` the input is the delayed token row ``s - 1`` (BOS at step 0); the model's logits for
 all R branches come out of ONE forward pass of ``R * B`` rows, guidance combines them into

@@ -87,9 +87,14 @@ class TrainConfig:
     # Train the decoder only (needs init_from and warmup_steps=0; see the module docstring).
     decoder_only: bool = False
 
+    @property
+    def disc_window_sizes(self) -> list[int]:
+        """``disc_n_ffts`` as ints (ValueError when a part is not an integer)."""
+        return [int(n) for n in self.disc_n_ffts.split(",")]
+
     def __post_init__(self):
         try:
-            sizes = [int(n) for n in self.disc_n_ffts.split(",")]
+            sizes = self.disc_window_sizes
         except ValueError:
             sizes = []
         if not sizes or min(sizes) < 16:
@@ -136,6 +141,7 @@ def _eval_metrics(model, batch_bcs, sample_rate, quantize: bool):
 
     During warm-up the quantizer is bypassed here too: its first call k-means-initialises the
     codebooks, which must happen on the warmed-up latent, not on an early evaluation batch.
+    Leaves the model in eval mode: the loop restores its training modes (``_set_modes``).
     """
     import torch
 
@@ -152,7 +158,6 @@ def _eval_metrics(model, batch_bcs, sample_rate, quantize: bool):
         err = ((x - y) ** 2).sum(-1)
         snr = (10 * torch.log10((y**2).sum(-1) / err.clamp(min=1e-9))).mean().item()
         sisnr = si_snr_db(x, y).mean().item()
-    model.train()
     return {"mel_distance": round(mel, 4), "log_mel_distance": round(log_mel, 4),
             "snr_db": round(snr, 3), "si_snr_db": round(sisnr, 3)}  # fmt: skip
 
@@ -296,7 +301,7 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
         for module in (model.encoder, model.quantizer):
             module.requires_grad_(False)
     trained = model.decoder if cfg.decoder_only else model
-    n_ffts = [int(n) for n in cfg.disc_n_ffts.split(",")]
+    n_ffts = cfg.disc_window_sizes
     disc = msstftd.MultiScaleSTFTDiscriminator(
         filters=16, n_ffts=n_ffts, hop_lengths=[n // 4 for n in n_ffts], win_lengths=n_ffts
     )
