@@ -129,6 +129,49 @@ def test_step_by_step_decoding_with_cache_matches_full_pass(tiny):
     np.testing.assert_allclose(np.asarray(stepped), np.asarray(full), atol=1e-4, rtol=1e-4)
 
 
+@pytest.mark.parametrize(
+    ("use_video", "groups", "runs"),
+    [
+        (None, 1, 1),
+        ((True,) * 4, 1, 1),
+        ((True, True, False, False), 2, 2),  # CFG's layout: a run of rows per branch
+        ((True, False, True, False), 2, 4),
+        ((False,) * 4, 1, 1),
+    ],
+)
+def test_shared_video_memory_gives_the_per_row_logits(tiny, use_video, groups, runs):
+    # The sampler's layout (one video's memory stored once per group: video / null video, in
+    # runs of rows) against the training layout (the same video copied into every row).
+    b = 4
+    batch = make_batch(TINY, b=b, t=6, seed=5)
+    one_video = jnp.asarray(batch["frames"][:1])
+    flags = None if use_video is None else jnp.asarray(use_video)
+
+    def both(model, text, mask):
+        seq = build_delay(jnp.asarray(batch["tokens"]), TINY.pad_id)
+        inputs = teacher_forcing_inputs(seq, TINY.pad_id)
+        per_row = model.prepare_conditions(
+            jnp.broadcast_to(one_video, (b, *one_video.shape[1:])), 25.0, text, mask,
+            use_video_b=flags,
+        )  # fmt: skip
+        shared = model.prepare_conditions(
+            one_video, 25.0, text, mask, use_video_b=use_video, share_video=True
+        )
+        return model(inputs, per_row), model(inputs, shared), shared
+
+    per_row, shared, cond = jitted(tiny, both)(batch["text_emb"], batch["text_mask"])
+    assert len(cond.shared_blocks) == runs
+    assert cond.shared_kv[0][0].shape[0] == groups
+    np.testing.assert_allclose(np.asarray(shared), np.asarray(per_row), atol=1e-4, rtol=1e-4)
+
+
+def test_shared_video_memory_needs_one_video(tiny):
+    batch = make_batch(TINY, b=2)
+    frames, text, mask = (jnp.asarray(batch[k]) for k in ("frames", "text_emb", "text_mask"))
+    with pytest.raises(ValueError, match="share_video needs one video"):
+        tiny.prepare_conditions(frames, 25.0, text, mask, share_video=True)
+
+
 def test_loss_decreases_on_a_tiny_batch(tiny):
     model = tiny  # updated functionally below; the fixture itself is left as it is
     batch = make_batch(TINY, b=2, t=8, seed=3)

@@ -57,6 +57,42 @@ def _attend(q_bthk, k_bhsk, v_bhsk, mask_bts, dtype) -> jnp.ndarray:
     return jnp.einsum("bhts,bhsk->bthk", probs.astype(dtype), v_bhsk.astype(dtype))
 
 
+def _attend_shared(q_bthk, shared_kv, blocks, k_bhsk, v_bhsk, mask_bts, dtype) -> jnp.ndarray:
+    """``_attend`` over [shared memory; per-row memory] with one softmax. Returns [B, T, H, K].
+
+    The shared part (keys/values [G, H, F, K], never masked) is stored once for all rows;
+    ``blocks`` (static ``((start, stop, g), ...)`` covering rows 0 .. B) says which group each
+    run of rows sees. Per block and head the shared matmuls take all its query rows at once
+    ([rows * T, K] x [K, F]), so a step reads each group's keys once, not once per row.
+    """
+    b, t, h, kd = q_bthk.shape
+    k_ghfk, v_ghfk = shared_kv
+    f = k_ghfk.shape[2]
+    scale = kd**-0.5
+    q_hnk = jnp.transpose(q_bthk, (2, 0, 1, 3)).reshape(h, b * t, kd)
+
+    def per_block(fn):  # fn(group, query-row slice) -> [H, rows, X]; rows of all blocks in order
+        outs = [fn(g, slice(start * t, stop * t)) for start, stop, g in blocks]
+        return outs[0] if len(outs) == 1 else jnp.concatenate(outs, axis=1)
+
+    shared_hnf = per_block(
+        lambda g, rows: jnp.einsum(
+            "hnk,hfk->hnf", q_hnk[:, rows], k_ghfk[g], preferred_element_type=jnp.float32
+        )
+    )
+    own = jnp.einsum("bthk,bhsk->bhts", q_bthk, k_bhsk, preferred_element_type=jnp.float32)
+    own = jnp.where(mask_bts[:, None], own * scale, _MASKED)
+    own_hns = jnp.transpose(own, (1, 0, 2, 3)).reshape(h, b * t, -1)
+    probs = jax.nn.softmax(jnp.concatenate([shared_hnf * scale, own_hns], axis=-1), axis=-1)
+    p_shared = probs[..., :f].astype(dtype)
+    out_hnk = per_block(
+        lambda g, rows: jnp.einsum("hnf,hfk->hnk", p_shared[:, rows], v_ghfk[g].astype(dtype))
+    )
+    p_own = jnp.transpose(probs[..., f:].reshape(h, b, t, -1), (1, 0, 2, 3)).astype(dtype)
+    out_own = jnp.einsum("bhts,bhsk->bthk", p_own, v_bhsk.astype(dtype))
+    return jnp.transpose(out_hnk.reshape(h, b, t, kd), (1, 2, 0, 3)) + out_own
+
+
 def _heads_major(x_bthk: jnp.ndarray) -> jnp.ndarray:
     """[B, T, H, K] -> [B, H, T, K]."""
     return jnp.swapaxes(x_bthk, 1, 2)
@@ -186,14 +222,22 @@ class CrossAttention(_Projections):
         x_btd: jnp.ndarray,
         memory_kv: tuple[jnp.ndarray, jnp.ndarray],
         mask_bm: jnp.ndarray,
+        shared_kv: tuple[jnp.ndarray, jnp.ndarray] | None = None,
+        shared_blocks: tuple[tuple[int, int, int], ...] = (),
     ) -> jnp.ndarray:
         """Attends ``x_btd`` [B, T, D] to the memory keys/values where ``mask_bm`` is True.
 
-        A row whose mask is all False gets zeros (attending to nothing), not NaNs.
+        With ``shared_kv`` (keys/values [G, H, F, K] of a memory shared by all rows, e.g. one
+        video for every sample and guidance branch) and ``shared_blocks`` (static
+        ``((start, stop, group), ...)``: which shared group each run of rows sees), the memory
+        is [shared group; the row's ``memory_kv``], one softmax over both. A row whose whole
+        memory is masked gets zeros (attending to nothing), not NaNs.
         """
         k, v = memory_kv
         q = self._proj(x_btd, self.w_q)
         mask_bts = jnp.broadcast_to(
             mask_bm[:, None, :], (x_btd.shape[0], x_btd.shape[1], mask_bm.shape[1])
         )
-        return self._out(_attend(q, k, v, mask_bts, self.dtype))
+        if shared_kv is None:
+            return self._out(_attend(q, k, v, mask_bts, self.dtype))
+        return self._out(_attend_shared(q, shared_kv, shared_blocks, k, v, mask_bts, self.dtype))

@@ -36,15 +36,31 @@ _STREAM = ("batch", "audio_time", "embed")
 class Conditions:
     """Everything a sample call computes once from the video and the text.
 
+    Two layouts of the cross-attention memory. Per row (training; a video per row): ``cross_kv``
+    holds [video; text] of every row. Shared (sampling: one video for every sample and guidance
+    branch): ``shared_kv`` holds the video part once per group (G = 1, or 2 with the null video
+    of the unconditional branches) and ``cross_kv`` the text part of each row, so a decoding
+    step reads the video's keys once instead of once per row (``Block`` attends to both with one
+    softmax: the same numbers up to rounding).
+
     Attributes:
         video_bsd: video features on the token timeline, added to the stream, [B, S_max, D].
-        cross_kv: per block, the memory's cross-attention (keys, values), [B, H, M, K] each.
+        cross_kv: per block, the per-row memory's cross-attention (keys, values), [B, H, M, K]
+            each (M = F + L per row, or L with ``shared_kv``).
         memory_mask_bm: bool [B, M], False on padded text tokens.
+        shared_kv: per block, the shared video memory's (keys, values), [G, H, F, K] each; or
+            None (per-row layout).
+        shared_blocks: static ``((start, stop, group), ...)``: the rows of each run that sees
+            one shared group (empty without ``shared_kv``).
     """
 
     video_bsd: jax.Array
     cross_kv: tuple[tuple[jax.Array, jax.Array], ...]
     memory_mask_bm: jax.Array
+    shared_kv: tuple[tuple[jax.Array, jax.Array], ...] | None = None
+    shared_blocks: tuple[tuple[int, int, int], ...] = flax.struct.field(
+        pytree_node=False, default=()
+    )
 
     @property
     def num_steps(self) -> int:
@@ -71,12 +87,15 @@ class Block(nnx.Module):
         self.norm_mlp = RMSNorm(d, **norm_kw)
         self.mlp = GatedMLP(d, cfg.mlp_dim, **kw)
 
-    def __call__(self, x_bsd, cross_kv, memory_mask_bm, start, cache):
+    def __call__(
+        self, x_bsd, cross_kv, memory_mask_bm, start, cache, shared_kv=None, shared_blocks=()
+    ):
         y, cache = self.self_attn(self.norm_self(x_bsd), start=start, cache=cache)
         x_bsd = x_bsd + y.astype(x_bsd.dtype)
-        x_bsd = x_bsd + self.cross_attn(self.norm_cross(x_bsd), cross_kv, memory_mask_bm).astype(
-            x_bsd.dtype
+        y = self.cross_attn(
+            self.norm_cross(x_bsd), cross_kv, memory_mask_bm, shared_kv, shared_blocks
         )
+        x_bsd = x_bsd + y.astype(x_bsd.dtype)
         x_bsd = x_bsd + self.mlp(self.norm_mlp(x_bsd)).astype(x_bsd.dtype)
         return constrain(x_bsd, _STREAM), cache
 
@@ -157,7 +176,15 @@ class TokenLM(nnx.Module):
         return text @ self._w(self.text_proj) + self._w(self.memory_type)[1]
 
     def prepare_conditions(
-        self, frames_bfhwc, fps, text_ble, mask_bl, *, num_steps=None, use_video_b=None
+        self,
+        frames_bfhwc,
+        fps,
+        text_ble,
+        mask_bl,
+        *,
+        num_steps=None,
+        use_video_b=None,
+        share_video: bool = False,
     ) -> Conditions:
         """Computes the conditions once per sample call (or training batch).
 
@@ -169,6 +196,10 @@ class TokenLM(nnx.Module):
             mask_bl: bool [B, L] (all False for the empty prompt).
             num_steps: token timeline length (static); default ``cfg.max_steps``.
             use_video_b: optional bool [B]; False rows are the null-video (unconditional) branch.
+            share_video: keep the video memory once (``Conditions.shared_kv``) instead of once
+                per row; needs ``frames_bfhwc`` of batch 1, and ``use_video_b`` (if any) as
+                static Python bools (the rows' grouping is part of the program). The sampler's
+                layout.
 
         Returns:
             ``Conditions`` for ``__call__`` / ``decode_step``.
@@ -180,6 +211,14 @@ class TokenLM(nnx.Module):
                 f"frames batch {frames_bfhwc.shape[0]} != text batch {b} (or 1: one shared video)"
             )
         text_bld = self.encode_text(text_ble, mask_bl)
+        if share_video:
+            if frames_bfhwc.shape[0] != 1:
+                raise ValueError(
+                    f"share_video needs one video (frames batch 1), got {frames_bfhwc.shape[0]}"
+                )
+            return self._shared_conditions(
+                frames_bfhwc, fps, text_bld, mask_bl, num_steps, use_video_b
+            )
         video_bsd, memory_bfd = self.encode_video(frames_bfhwc, fps, num_steps, use_video_b)
         video_bsd = jnp.broadcast_to(video_bsd, (b, *video_bsd.shape[1:]))
         memory_bfd = jnp.broadcast_to(memory_bfd, (b, *memory_bfd.shape[1:]))
@@ -189,6 +228,32 @@ class TokenLM(nnx.Module):
         )
         cross_kv = tuple(block.cross_attn.memory_kv(memory_bmd) for block in self.blocks)
         return Conditions(constrain(video_bsd, _STREAM), cross_kv, mask_bm)
+
+    def _shared_conditions(self, frames_1fhwc, fps, text_bld, mask_bl, num_steps, use_video_b):
+        """``prepare_conditions`` with one shared video: a group for the video (rows whose
+        ``use_video_b`` is True) and one for the null video (False), only those present."""
+        b = text_bld.shape[0]
+        flags = (True,) * b if use_video_b is None else tuple(bool(x) for x in use_video_b)
+        if len(flags) != b:
+            raise ValueError(f"use_video_b has {len(flags)} rows for a text batch of {b}")
+        kinds = sorted(set(flags), reverse=True)  # group 0 the video when any row sees it
+        group = [kinds.index(flag) for flag in flags]
+        blocks, start = [], 0
+        for row in range(1, b + 1):  # runs of rows that see the same group
+            if row == b or group[row] != group[start]:
+                blocks.append((start, row, group[start]))
+                start = row
+        video_gsd, memory_gfd = self.encode_video(frames_1fhwc, fps, num_steps, jnp.asarray(kinds))
+        video_bsd = jnp.concatenate(
+            [jnp.broadcast_to(video_gsd[g], (stop - begin, *video_gsd.shape[1:]))
+             for begin, stop, g in blocks], axis=0,
+        )  # fmt: skip
+        shared_kv = tuple(block.cross_attn.memory_kv(memory_gfd) for block in self.blocks)
+        cross_kv = tuple(block.cross_attn.memory_kv(text_bld) for block in self.blocks)
+        return Conditions(
+            constrain(video_bsd, _STREAM), cross_kv, jnp.asarray(mask_bl, bool), shared_kv,
+            tuple(blocks),
+        )  # fmt: skip
 
     # -- transformer -----------------------------------------------------------------------------
 
@@ -211,9 +276,11 @@ class TokenLM(nnx.Module):
         new_caches = []
         for i, block in enumerate(self.blocks):
             cache = None if caches is None else caches[i]
+            shared = None if conditions.shared_kv is None else conditions.shared_kv[i]
             x_bsd, cache = block(
-                x_bsd, conditions.cross_kv[i], conditions.memory_mask_bm, start, cache
-            )
+                x_bsd, conditions.cross_kv[i], conditions.memory_mask_bm, start, cache,
+                shared, conditions.shared_blocks,
+            )  # fmt: skip
             new_caches.append(cache)
         x_bsd = self.final_norm(x_bsd)
         heads_kdv = self._w(self.heads)
