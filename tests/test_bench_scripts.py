@@ -85,3 +85,19 @@ def test_bench_train_reports_mfu():
         assert _positive(row[key]), key
     assert row["flops_source"] in ("xla_cost_analysis", "analytic")
     assert _positive(row["flops_per_step_analytic"])
+
+
+def test_bench_memory_layout_times_both_layouts(tmp_path):
+    bench = _load("bench_memory_layout")
+    out = tmp_path / "layout.json"
+    args = ["--preset", "tiny", "--batches", "1", "2", "--rounds", "1", "--frames", "6"]
+    assert bench.main([*args, "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["batch"], r["guidance"]) for r in rows] == [
+        (b, g) for b in (1, 2) for g in ("nocfg", "cfg", "cfg_separate")
+    ]
+    assert all(r["per_row_ms_per_step"] > 0 and r["shared_ms_per_step"] > 0 for r in rows)
+    default = {(r["batch"], r["guidance"]): r["default"] for r in rows}
+    assert default[1, "nocfg"] == default[2, "cfg"] == "shared"  # one run; runs of 2 rows
+    assert default[1, "cfg"] == "per_row"  # two runs of one row
+    assert out.with_suffix(".md").read_text().count("\n") == 2 + len(rows)

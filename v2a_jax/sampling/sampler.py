@@ -80,6 +80,18 @@ def cache_segments(
     return tuple(sorted(e for e in ends | {num_steps} if e > 0))
 
 
+def shares_video_memory(use_video_rows: tuple[bool, ...]) -> bool:
+    """Whether the sampler's default stores the video memory once per kind for these rows.
+
+    ``use_video_rows``: per row (branch-major), whether it sees the video or the null video.
+    Yes for a single run of rows of one kind, or when the runs average 2+ rows. On the CPU
+    (``experiments/bench_memory_layout.py``) sharing is faster at batch 8 and for one row, and
+    slower for CFG's 2-3 runs of one row each at batch 1.
+    """
+    runs = 1 + sum(x != y for x, y in zip(use_video_rows, use_video_rows[1:], strict=False))
+    return runs == 1 or len(use_video_rows) >= 2 * runs
+
+
 def _grow(x_bhlk: jax.Array, length: int) -> jax.Array:
     """A cache array [B, H, L, K] zero-padded along L to ``length``."""
     return jnp.pad(x_bhlk, ((0, 0), (0, 0), (0, length - x_bhlk.shape[2]), (0, 0)))
@@ -101,6 +113,7 @@ def _sample_window(
     num_frames: int,
     record_logits: bool,
     cache_segment_steps: int = MIN_SEGMENT_STEPS,
+    share_video: bool | None = None,
 ):
     """Samples one window of ``num_frames`` codec frames. Returns (tokens_btk, logits_bskv)."""
     model = nnx.merge(graphdef, params)
@@ -109,12 +122,10 @@ def _sample_window(
     r = len(guidance.branches)
     b = keys_b.shape[0]
     num_steps = num_frames + k - 1
-    # Static (from the guidance): which rows see the video and which the null video, in runs of
-    # rows. The video memory is shared when the runs average 2+ rows, or there is one run (on
-    # CPU: 10-20% faster per step at B = 8, 5-10% slower at B = 1 with CFG's 2-3 one-row runs).
+    # Static (from the guidance): which rows see the video and which the null video.
     use_video = tuple(branch.video for branch in guidance.branches for _ in range(b))
-    runs = 1 + sum(x != y for x, y in zip(use_video, use_video[1:], strict=False))
-    share_video = runs == 1 or len(use_video) >= 2 * runs
+    if share_video is None:
+        share_video = shares_video_memory(use_video)
     conditions = model.prepare_conditions(
         frames_1fhwc,  # one video for all R * B rows: encoded once, not per row
         fps,
@@ -171,6 +182,7 @@ _sample_window_jit = jax.jit(
         "num_frames",
         "record_logits",
         "cache_segment_steps",
+        "share_video",
     ),
 )
 
@@ -195,6 +207,7 @@ def sample_window(
     record_logits: bool = False,
     split=None,
     cache_segment_steps: int = MIN_SEGMENT_STEPS,
+    share_video: bool | None = None,
 ):
     """Samples ``num_frames`` codec frames for ``B`` variations of one video.
 
@@ -215,6 +228,9 @@ def sample_window(
         split: ``nnx.split(model)`` when the caller keeps it (saves walking the graph per call).
         cache_segment_steps: the shortest decoding loop with a cache of its own (see
             ``cache_segments``); larger compiles faster, smaller decodes long windows faster.
+        share_video: store the video's cross-attention memory once per kind (video, null
+            video) rather than once per row (``Conditions``); None picks by
+            ``shares_video_memory``. The same tokens up to rounding either way.
 
     Returns:
         int32 tokens_btk [B, T, K] (delay reverted), and float32 logits_bskv [B, S, K, V] when
@@ -245,5 +261,6 @@ def sample_window(
         num_frames=int(num_frames),
         record_logits=record_logits,
         cache_segment_steps=int(cache_segment_steps),
+        share_video=share_video,
     )
     return tokens_btk, (logits if record_logits else None)
