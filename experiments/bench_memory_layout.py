@@ -19,41 +19,27 @@ atomically, with a markdown table beside it.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import time
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 from flax import nnx
 
 from v2a_jax.io.atomic import atomic_path
 from v2a_jax.models import MODEL_PRESETS, build_model
 from v2a_jax.sampling.guidance import CommonCFG, NoGuidance, SeparateCFG
-from v2a_jax.sampling.methods import TopK
-from v2a_jax.sampling.sampler import sample_window, shares_video_memory
-
-TEXT_LEN = 32
+from v2a_jax.sampling.sampler import shares_video_memory
 
 
-def _sampler(model, split, batch: int, guidance, share: bool, num_frames: int):
-    cfg = model.cfg
-    rng = np.random.default_rng(0)
-    num_video = max(1, round(num_frames * cfg.video.fps / cfg.audio_frame_rate))
-    frames = rng.integers(0, 256, (num_video, cfg.video.height, cfg.video.width, 3), np.uint8)
-    r = len(guidance.branches)
-    text = rng.normal(size=(r, batch, TEXT_LEN, cfg.text_dim)).astype(np.float32)
-    mask = np.ones((r, batch, TEXT_LEN), bool)
-    keys = jnp.stack([jax.random.key(i) for i in range(batch)])
-
-    def run():
-        out = sample_window(model, frames, cfg.video.fps, text, mask, guidance, TopK(250), keys,
-                            num_frames, split=split, share_video=share)  # fmt: skip
-        return jax.block_until_ready(out[0])
-
-    return run
+def _bench_sampling():
+    path = Path(__file__).with_name("bench_sampling.py")
+    spec = importlib.util.spec_from_file_location("bench_sampling", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main(argv=None) -> int:
@@ -66,6 +52,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if min(args.rounds, args.frames, *args.batches) < 1:
         p.error("--rounds, --frames and every --batches value must be >= 1")
+    bench = _bench_sampling()  # its sampler set-up (MusicGen is not loaded)
     model = build_model(MODEL_PRESETS[args.preset], nnx.Rngs(0))
     split = nnx.split(model)
     guidances = {"nocfg": NoGuidance(), "cfg": CommonCFG(3.0),
@@ -74,15 +61,16 @@ def main(argv=None) -> int:
     rows = []
     for batch in args.batches:
         for name, guidance in guidances.items():
-            fns = {share: _sampler(model, split, batch, guidance, share, args.frames)
+            fns = {share: bench.our_sampler(model, split, batch, args.frames, guidance,
+                                                share_video=share)[0]
                    for share in (False, True)}  # fmt: skip
             for fn in fns.values():
-                fn()  # compile
+                jax.block_until_ready(fn())  # compile
             times = {share: [] for share in fns}
             for _ in range(args.rounds):
                 for share, fn in fns.items():
                     start = time.perf_counter()
-                    fn()
+                    jax.block_until_ready(fn())
                     times[share].append(time.perf_counter() - start)
             per_row, shared = (statistics.median(times[s]) / steps * 1e3 for s in (False, True))
             flags = tuple(br.video for br in guidance.branches for _ in range(batch))

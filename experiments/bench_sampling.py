@@ -82,8 +82,11 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def our_sampler(model, split, batch: int, num_frames: int, guidance, text_len: int = TEXT_LEN):
-    """A no-argument callable sampling ``batch`` x ``num_frames`` tokens with our sampler."""
+def our_sampler(
+    model, split, batch: int, num_frames: int, guidance, text_len: int = TEXT_LEN, share_video=None
+):
+    """A no-argument callable sampling ``batch`` x ``num_frames`` tokens with our sampler
+    (``share_video``: the memory layout, see ``sample_window``; None its default)."""
     cfg = model.cfg
     rng = np.random.default_rng(0)
     num_video = max(1, round(num_frames * cfg.video.fps / cfg.audio_frame_rate))
@@ -96,7 +99,17 @@ def our_sampler(model, split, batch: int, num_frames: int, guidance, text_len: i
 
     def run():
         return sample_window(
-            model, frames, fps, text, mask, guidance, TopK(250), keys, num_frames, split=split
+            model,
+            frames,
+            fps,
+            text,
+            mask,
+            guidance,
+            TopK(250),
+            keys,
+            num_frames,
+            split=split,
+            share_video=share_video,
         )[0]
 
     return run, num_video + text_len

@@ -4,21 +4,17 @@ quotes, with positive finite numbers (no timing is asserted)."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import math
 from pathlib import Path
 
 import pytest
+from experiment_scripts import load_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+_load = load_experiment
 
 
 def _positive(x) -> bool:

@@ -3,25 +3,18 @@ carry and none in unrelated features, and the script runs end to end on a saved 
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from experiment_scripts import load_experiment
 
 from v2a_jax.codec import Codec, CodecConfig, save_codec
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def probe():
-    path = ROOT / "experiments" / "codec_pitch_probe.py"
-    spec = importlib.util.spec_from_file_location("codec_pitch_probe", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_experiment("codec_pitch_probe")
 
 
 def _tones(n=200, seed=0):

@@ -3,24 +3,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+from experiment_scripts import load_experiment
 
-ROOT = Path(__file__).resolve().parent.parent
 SR = 16000
 
 
 @pytest.fixture(scope="module")
 def codec_tones():
-    spec = importlib.util.spec_from_file_location(
-        "codec_tones", ROOT / "experiments" / "codec_tones.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_experiment("codec_tones")
 
 
 def _sine(freq_hz: float, seconds: float = 2.0) -> np.ndarray:

@@ -3,24 +3,16 @@ for the same seed."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+from experiment_scripts import load_experiment
 
 from v2a_jax.io.audio import read_wav
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def tones():
-    path = ROOT / "experiments" / "make_tone_wavs.py"
-    spec = importlib.util.spec_from_file_location("make_tone_wavs", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_experiment("make_tone_wavs")
 
 
 def test_writes_tonal_clips_reproducibly(tones, tmp_path):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from experiment_scripts import load_experiment
 
 from v2a_jax.config import Config, DataConfig, TrainConfig
 from v2a_jax.models.refiner_build import build_refiner_model, latent_stats
@@ -21,12 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load_script():
-    spec = importlib.util.spec_from_file_location(
-        "compare_ar_vs_diffusion", ROOT / "experiments" / "compare_ar_vs_diffusion.py"
-    )
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    return script
+    return load_experiment("compare_ar_vs_diffusion")
 
 
 @pytest.fixture(scope="module")
