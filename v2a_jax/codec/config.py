@@ -16,6 +16,12 @@ import math
 import warnings
 from typing import Any
 
+DECODERS = ("seanet", "istft")
+# Fields added after format version 1 (all describe the decoder); absent means the default.
+_ADDED_LATER = ("decoder", "istft_dim", "istft_layers", "istft_upsample")
+# What only the decoder depends on: a decoder-only run may change these and keep the tokens.
+_DECODER_FIELDS = (*_ADDED_LATER, "trim_right_ratio")
+
 
 @dataclasses.dataclass(frozen=True)
 class CodecConfig:
@@ -46,6 +52,11 @@ class CodecConfig:
         kmeans_iters: k-means iterations at that initialisation.
         decay: EMA decay of the codebook updates.
         threshold_ema_dead_code: EMA cluster size below which a code is re-seeded.
+        decoder: ``"seanet"`` (EnCodec's) or ``"istft"`` (a Vocos-style inverse-STFT decoder,
+            ``istft_decoder.py``); the encoder and quantizer are SEANet + RVQ either way.
+        istft_dim: width of the inverse-STFT decoder's ConvNeXt backbone.
+        istft_layers: its ConvNeXt blocks.
+        istft_upsample: its STFT frames per token frame.
     """
 
     sample_rate: int = 16_000
@@ -72,6 +83,10 @@ class CodecConfig:
     kmeans_iters: int = 50
     decay: float = 0.99
     threshold_ema_dead_code: int = 2
+    decoder: str = "seanet"
+    istft_dim: int = 128
+    istft_layers: int = 8
+    istft_upsample: int = 2
 
     def __post_init__(self):
         object.__setattr__(self, "ratios", tuple(int(r) for r in self.ratios))
@@ -82,6 +97,8 @@ class CodecConfig:
             problems.append(f"bins must be a power of two, got {self.bins}")
         if not self.ratios or min(self.ratios) < 1:
             problems.append(f"ratios must be positive integers, got {self.ratios}")
+        if self.decoder not in DECODERS:
+            problems.append(f"decoder must be one of {DECODERS}, got {self.decoder!r}")
         if problems:
             raise ValueError("invalid CodecConfig: " + "; ".join(problems))
 
@@ -108,16 +125,24 @@ class CodecConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CodecConfig:
-        """Strict inverse of :meth:`to_dict`: unknown or missing keys raise ``ValueError``."""
+        """Strict inverse of :meth:`to_dict`: unknown or missing keys raise ``ValueError``.
+
+        The decoder fields may be missing: checkpoints written before they existed are SEANet.
+        """
         if not isinstance(d, dict):
             raise TypeError(f"codec config must be a JSON object, got {type(d).__name__}")
         names = {f.name for f in dataclasses.fields(cls)}
-        unknown, missing = sorted(set(d) - names), sorted(names - set(d))
+        unknown = sorted(set(d) - names)
+        missing = sorted(names - set(d) - set(_ADDED_LATER))
         if unknown or missing:
             raise ValueError(
                 f"codec config keys do not match CodecConfig: unknown {unknown}, missing {missing}"
             )
         return cls(**d)
+
+    def with_decoder_of(self, other: CodecConfig) -> CodecConfig:
+        """This config with ``other``'s decoder fields (to compare encoder + quantizer parts)."""
+        return dataclasses.replace(self, **{k: getattr(other, k) for k in _DECODER_FIELDS})
 
 
 def build_encodec_model(config: CodecConfig):
@@ -153,7 +178,18 @@ def build_encodec_model(config: CodecConfig):
     )
     with quiet_weight_norm():
         encoder = modules.SEANetEncoder(**seanet)
-        decoder = modules.SEANetDecoder(**seanet, trim_right_ratio=config.trim_right_ratio)
+        if config.decoder == "istft":
+            from .istft_decoder import ISTFTDecoder
+
+            decoder = ISTFTDecoder(
+                config.dimension,
+                config.hop_length,
+                config.istft_dim,
+                config.istft_layers,
+                config.istft_upsample,
+            )
+        else:
+            decoder = modules.SEANetDecoder(**seanet, trim_right_ratio=config.trim_right_ratio)
     quantizer = quantization.ResidualVectorQuantizer(
         dimension=config.dimension,
         n_q=config.n_q,

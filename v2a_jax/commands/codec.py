@@ -35,6 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--n-q", type=int, default=4, help="codebooks K (4-8)")
     train.add_argument("--n-filters", type=int, default=16, help="SEANet base width")
     train.add_argument("--norm", default="weight_norm", help="SEANet conv normalisation")
+    train.add_argument(
+        "--decoder", choices=("seanet", "istft"), default="seanet",
+        help="seanet (EnCodec's) or istft (Vocos-style: ConvNeXt + inverse STFT)",
+    )  # fmt: skip
+    train.add_argument("--istft-dim", type=int, default=128, help="istft decoder width")
+    train.add_argument("--istft-layers", type=int, default=8, help="istft decoder ConvNeXt blocks")
     train.set_defaults(func=_train)
 
     rec = sub.add_parser("reconstruct", help="<clip_id>.wav of each clip after a codec round trip")
@@ -69,7 +75,16 @@ def _train(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise SystemExit(f"v2a codec train: {err}") from None
     card = train_codec(
-        args.out, CodecConfig(n_q=args.n_q, n_filters=args.n_filters, norm=args.norm), cfg
+        args.out,
+        CodecConfig(
+            n_q=args.n_q,
+            n_filters=args.n_filters,
+            norm=args.norm,
+            decoder=args.decoder,
+            istft_dim=args.istft_dim,
+            istft_layers=args.istft_layers,
+        ),
+        cfg,
     )
     print(f"codec written to {args.out}/codec after {card['steps']} steps")
     return 0

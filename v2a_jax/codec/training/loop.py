@@ -163,12 +163,17 @@ def _eval_metrics(model, batch_bcs, sample_rate, quantize: bool):
 
 
 def _scale_input_output(model, gain: float) -> None:
-    """Multiplies the first encoder conv by ``gain`` and the last decoder conv by 1 / gain."""
+    """Multiplies the first encoder conv by ``gain`` and the last decoder conv by 1 / gain.
+
+    An inverse-STFT decoder has no last conv: its head already starts quiet (log-magnitude -5).
+    """
     import torch
 
-    first, last = model.encoder.model[0].conv.conv, model.decoder.model[-1].conv.conv
+    convs = [(model.encoder.model[0].conv.conv, gain)]
+    if hasattr(model.decoder, "model"):  # SEANet
+        convs.append((model.decoder.model[-1].conv.conv, 1.0 / gain))
     with torch.no_grad():
-        for conv, factor in ((first, gain), (last, 1.0 / gain)):
+        for conv, factor in convs:
             # weight_norm keeps the scale in weight_g; other norms in the weight itself.
             getattr(conv, "weight_g", conv.weight).mul_(factor)
 
@@ -244,21 +249,33 @@ def _install_reseeding(model, threshold: float) -> None:
         codebook.expire_codes_ = types.MethodType(_reseed_dead_codes_, codebook)
 
 
-def _init_weights(model, codec_config: CodecConfig, source: str) -> None:
+def _init_weights(model, codec_config: CodecConfig, source: str, decoder_only: bool) -> None:
     """Copies the weights of the codec ``source`` ("default" or a folder) into ``model``.
 
+    A decoder-only run may build another decoder (``--decoder istft`` on a SEANet codec): then
+    only the encoder and quantizer weights are copied and the new decoder starts fresh.
+
     Raises:
-        ValueError: ``source``'s architecture differs from ``codec_config``.
+        ValueError: ``source``'s architecture differs from ``codec_config`` (beyond the decoder,
+            for a decoder-only run).
     """
     from v2a_jax.codec.encodec_codec import Codec
 
     init = Codec.from_pretrained(source)
-    if init.config != codec_config:
+    same_tokens = codec_config.with_decoder_of(init.config) == init.config
+    if init.config == codec_config:
+        model.load_state_dict(init.model.state_dict())
+    elif decoder_only and same_tokens:
+        state = init.model.state_dict()
+        kept = {k: v for k, v in state.items() if not k.startswith("decoder.")}
+        missing, _ = model.load_state_dict(kept, strict=False)
+        assert all(k.startswith("decoder.") for k in missing), missing
+    else:
         raise ValueError(
             f"init_from={source!r} has the architecture {init.config}, but this run builds "
-            f"{codec_config}: pass the same --n-q, --n-filters and --norm"
+            f"{codec_config}: pass the same --n-q, --n-filters and --norm (a decoder-only run "
+            "may change the decoder)"
         )
-    model.load_state_dict(init.model.state_dict())
 
 
 def _set_modes(model, decoder_only: bool) -> None:
@@ -293,7 +310,7 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
 
     model = build_encodec_model(codec_config)
     if cfg.init_from:  # already trained: its input/output scale is learned, no gain applied
-        _init_weights(model, codec_config, cfg.init_from)
+        _init_weights(model, codec_config, cfg.init_from, cfg.decoder_only)
     elif cfg.input_gain != 1.0:
         _scale_input_output(model, cfg.input_gain)
     _install_reseeding(model, cfg.dead_code_threshold)

@@ -1,0 +1,62 @@
+"""The inverse-STFT codec decoder: shapes, checkpoints, and a decoder swap that keeps the tokens."""
+
+import json
+
+import numpy as np
+import pytest
+
+from v2a_jax.codec import Codec
+from v2a_jax.codec.config import CodecConfig
+from v2a_jax.codec.training.loop import TrainConfig, train_codec
+
+
+def test_decodes_each_token_frame_to_one_hop_of_samples():
+    codec = Codec.from_config(CodecConfig(decoder="istft", istft_dim=32, istft_layers=2), seed=0)
+    z_btd = np.random.default_rng(0).normal(size=(3, 20, codec.latent_dim)).astype(np.float32)
+    wave = codec.decode_latent(z_btd)
+    assert wave.shape == (3, 20 * codec.hop_length) and wave.dtype == np.float32
+    assert np.isfinite(wave).all()
+    # Frames are decoded locally (receptive field: 3 + 3 + 1 token frames each side here):
+    # changing the last frame leaves the first 12 frames untouched.
+    z2 = z_btd.copy()
+    z2[:, -1] += 1.0
+    half = 12 * codec.hop_length
+    np.testing.assert_allclose(codec.decode_latent(z2)[:, :half], wave[:, :half], atol=1e-6)
+
+
+def test_checkpoint_round_trip_and_old_configs_read_as_seanet(tmp_path):
+    codec = Codec.from_config(CodecConfig(decoder="istft", istft_dim=32, istft_layers=2), seed=0)
+    codec.save(tmp_path / "c")
+    loaded = Codec.load(tmp_path / "c")
+    assert loaded.config == codec.config
+    z = np.random.default_rng(1).normal(size=(5, codec.latent_dim)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.decode_latent(z), codec.decode_latent(z))
+    # A config written before the decoder fields existed is a SEANet codec.
+    old = CodecConfig().to_dict()
+    for key in ("decoder", "istft_dim", "istft_layers", "istft_upsample"):
+        old.pop(key)
+    assert CodecConfig.from_dict(old).decoder == "seanet"
+    with pytest.raises(ValueError, match="decoder must be one of"):
+        CodecConfig(decoder="wavenet")
+
+
+def test_decoder_only_run_swaps_in_an_istft_decoder_and_keeps_every_token(tmp_path):
+    base = tmp_path / "base"
+    train_codec(base, CodecConfig(kmeans_iters=2), TrainConfig(steps=2, batch_size=2,
+                segment_s=0.25, eval_segment_s=0.25, warmup_steps=1, adv_start=10,
+                eval_every=2, save_every=2, num_eval_clips=2, pool_size=3))  # fmt: skip
+    istft_cfg = CodecConfig(kmeans_iters=2, decoder="istft", istft_dim=32, istft_layers=2)
+    cfg = TrainConfig(steps=2, batch_size=2, segment_s=0.25, eval_segment_s=0.25, warmup_steps=0,
+                      adv_start=10, eval_every=2, save_every=2, num_eval_clips=2, pool_size=3,
+                      init_from=str(base / "codec"), decoder_only=True)  # fmt: skip
+    train_codec(tmp_path / "istft", istft_cfg, cfg)
+    before, after = Codec.load(base / "codec"), Codec.load(tmp_path / "istft" / "codec")
+    assert after.config.decoder == "istft"
+    assert json.loads((tmp_path / "istft" / "codec" / "codec.json").read_text())["card"]["steps"]
+    wave = np.random.default_rng(0).normal(size=8000).astype(np.float32) * 0.1
+    np.testing.assert_array_equal(before.encode(wave), after.encode(wave))
+    assert after.decode(after.encode(wave)).shape == (8000,)
+    # Another encoder is refused: its tokens would not be the ones the data was made with.
+    other = CodecConfig(kmeans_iters=2, decoder="istft", n_filters=8)
+    with pytest.raises(ValueError, match="may change the decoder"):
+        train_codec(tmp_path / "bad", other, cfg)

@@ -1,0 +1,101 @@
+"""A Vocos-style codec decoder (torch): ConvNeXt at frame rate, then an inverse STFT.
+
+Legend: B batch, D latent dim, T token frames, F STFT frames (``upsample * T + 1``),
+E backbone width, Q frequency bins (``n_fft // 2 + 1``), S samples (``T * hop``).
+
+EnCodec's SEANet decoder builds the waveform with transposed convolutions and must learn to
+oscillate; trained with reconstruction losses alone on this project's CPU budget it renders a
+tone as band-limited noise (``experiments/codec_tones.py``). This decoder predicts each STFT
+frame's log-magnitude and phase and inverts them with ``torch.istft`` (Siuzdak, "Vocos", 2023,
+which decodes EnCodec's tokens the same way): a tone is one bin's magnitude, so a magnitude loss
+reaches it directly, and every layer runs at the frame rate, not the sample rate.
+
+It is a drop-in ``model.decoder`` of an ``encodec.EncodecModel``: latent [B, D, T] in, audio
+[B, 1, S] out. Fine-tuned alone on a trained codec's frozen tokens (``decoder_only``), it keeps
+every token the encoder makes.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class ConvNeXtBlock(nn.Module):
+    """Depthwise conv (kernel 7) -> LayerNorm -> MLP (GELU) -> layer scale, residual [B, E, F]."""
+
+    def __init__(self, dim: int, hidden: int, layer_scale: float):
+        super().__init__()
+        self.dwconv = nn.Conv1d(dim, dim, kernel_size=7, padding=3, groups=dim)
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.pwconv1 = nn.Linear(dim, hidden)
+        self.pwconv2 = nn.Linear(hidden, dim)
+        self.gamma = nn.Parameter(torch.full((dim,), layer_scale))
+
+    def forward(self, x_bef: torch.Tensor) -> torch.Tensor:
+        h_bfe = self.norm(self.dwconv(x_bef).transpose(1, 2))
+        h_bfe = self.pwconv2(nn.functional.gelu(self.pwconv1(h_bfe)))
+        return x_bef + (self.gamma * h_bfe).transpose(1, 2)
+
+
+class ISTFTDecoder(nn.Module):
+    """Latent [B, D, T] -> audio [B, 1, T * hop] through a predicted STFT.
+
+    Args:
+        dimension: latent size D.
+        hop_length: samples per token frame.
+        dim: backbone width E.
+        num_layers: ConvNeXt blocks.
+        upsample: STFT frames per token frame (hop of the STFT = hop_length // upsample; its
+            window is 4 STFT hops).
+    """
+
+    def __init__(
+        self,
+        dimension: int,
+        hop_length: int,
+        dim: int = 128,
+        num_layers: int = 8,
+        upsample: int = 2,
+    ):
+        super().__init__()
+        if hop_length % upsample:
+            raise ValueError(f"hop_length {hop_length} must be a multiple of upsample {upsample}")
+        self.hop_length = hop_length
+        self.stft_hop = hop_length // upsample
+        self.n_fft = 4 * self.stft_hop
+        self.embed = nn.Conv1d(dimension, dim, kernel_size=7, padding=3)
+        # Each token frame becomes ``upsample`` STFT frames; the backbone learns where in the
+        # frame each one sits.
+        self.upsample = nn.ConvTranspose1d(dim, dim, kernel_size=upsample, stride=upsample)
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.blocks = nn.ModuleList(
+            [ConvNeXtBlock(dim, 3 * dim, 1.0 / num_layers) for _ in range(num_layers)]
+        )
+        self.final_norm = nn.LayerNorm(dim, eps=1e-6)
+        self.head = nn.Linear(dim, 2 * (self.n_fft // 2 + 1))
+        with torch.no_grad():  # start quiet: log-magnitudes near -5, not 0
+            self.head.bias[: self.n_fft // 2 + 1].fill_(-5.0)
+        self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
+
+    def forward(self, z_bdt: torch.Tensor) -> torch.Tensor:
+        num_samples = z_bdt.shape[-1] * self.hop_length
+        x_bef = self.upsample(self.embed(z_bdt))
+        # One more frame than hops, so the centred inverse STFT covers the last samples too.
+        x_bef = nn.functional.pad(x_bef, (0, 1), mode="replicate")
+        x_bef = self.norm(x_bef.transpose(1, 2)).transpose(1, 2)
+        for block in self.blocks:
+            x_bef = block(x_bef)
+        out_bfq = self.head(self.final_norm(x_bef.transpose(1, 2)))
+        log_mag_bfq, phase_bfq = out_bfq.chunk(2, dim=-1)
+        mag_bfq = torch.exp(log_mag_bfq).clamp(max=1e2)
+        spec_bqf = torch.polar(mag_bfq, phase_bfq).transpose(1, 2)
+        wave_bs = torch.istft(
+            spec_bqf,
+            self.n_fft,
+            self.stft_hop,
+            window=self.window,
+            center=True,
+            length=num_samples,
+        )
+        return wave_bs[:, None, :]
