@@ -90,8 +90,10 @@ class MultiScaleMelLoss(torch.nn.Module):
 class MultiResolutionSTFTLoss(torch.nn.Module):
     """Mean over window sizes of spectral convergence + L1(log |STFT|) (hop n_fft // 4, Hann).
 
-    Spectral convergence is ``||Y| - |X||_F / ||Y||_F`` per item: scale-free, dominated by the
-    strongest partials; the log term weighs quiet partials.
+    Spectral convergence is ``||Y| - |X||_F / ||Y||_F`` over the whole batch (as Parallel
+    WaveGAN): scale-free, dominated by the strongest partials; the log term weighs quiet
+    partials. Per item it would divide by a silent crop's near-zero norm (losses of 1e5 and a
+    decoder pushed to silence).
     """
 
     def __init__(self, sizes=(512, 1024, 2048)):
@@ -103,9 +105,8 @@ class MultiResolutionSTFTLoss(torch.nn.Module):
         total = x.new_zeros(())
         for n_fft in self.sizes:
             mx, my = (_magnitude(s, n_fft) for s in (x, y))
-            diff = torch.linalg.vector_norm(my - mx, dim=(1, 2))
-            conv = diff / torch.linalg.vector_norm(my, dim=(1, 2)).clamp(min=1e-8)
-            total = total + conv.mean()
+            diff = torch.linalg.vector_norm(my - mx)
+            total = total + diff / torch.linalg.vector_norm(my).clamp(min=1e-8)
             total = total + F.l1_loss(mx.clamp(min=1e-5).log(), my.clamp(min=1e-5).log())
         return total / len(self.sizes)
 
