@@ -19,9 +19,9 @@ atomically, with a markdown table beside it.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -33,13 +33,8 @@ from v2a_jax.models import MODEL_PRESETS, build_model
 from v2a_jax.sampling.guidance import CommonCFG, NoGuidance, SeparateCFG
 from v2a_jax.sampling.sampler import shares_video_memory
 
-
-def _bench_sampling():
-    path = Path(__file__).with_name("bench_sampling.py")
-    spec = importlib.util.spec_from_file_location("bench_sampling", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling, run as a file too
+import bench_sampling  # noqa: E402  (its sampler set-up; MusicGen is not loaded)
 
 
 def main(argv=None) -> int:
@@ -52,7 +47,6 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if min(args.rounds, args.frames, *args.batches) < 1:
         p.error("--rounds, --frames and every --batches value must be >= 1")
-    bench = _bench_sampling()  # its sampler set-up (MusicGen is not loaded)
     model = build_model(MODEL_PRESETS[args.preset], nnx.Rngs(0))
     split = nnx.split(model)
     guidances = {"nocfg": NoGuidance(), "cfg": CommonCFG(3.0),
@@ -61,7 +55,7 @@ def main(argv=None) -> int:
     rows = []
     for batch in args.batches:
         for name, guidance in guidances.items():
-            fns = {share: bench.our_sampler(model, split, batch, args.frames, guidance,
+            fns = {share: bench_sampling.our_sampler(model, split, batch, args.frames, guidance,
                                                 share_video=share)[0]
                    for share in (False, True)}  # fmt: skip
             for fn in fns.values():

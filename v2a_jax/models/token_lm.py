@@ -100,6 +100,29 @@ class Block(nnx.Module):
         return constrain(x_bsd, _STREAM), cache
 
 
+def video_row_runs(
+    use_video_rows: tuple[bool, ...],
+) -> tuple[list[bool], tuple[tuple[int, int, int], ...]]:
+    """The shared-memory groups and the runs of rows that read them.
+
+    Args:
+        use_video_rows: per row, whether it sees the video (True) or the null video.
+
+    Returns:
+        (kinds, runs): ``kinds[g]`` is group g's flag (group 0 the video when any row sees
+        it); ``runs`` are ``(start, stop, g)`` covering rows 0 .. B in order, each a maximal run
+        of consecutive rows of one group.
+    """
+    kinds = sorted(set(use_video_rows), reverse=True)
+    group = [kinds.index(flag) for flag in use_video_rows]
+    runs, start = [], 0
+    for row in range(1, len(group) + 1):
+        if row == len(group) or group[row] != group[start]:
+            runs.append((start, row, group[start]))
+            start = row
+    return kinds, tuple(runs)
+
+
 class TokenLM(nnx.Module):
     """Autoregressive model of K codebook streams (delay pattern), video- and text-conditioned.
 
@@ -236,13 +259,7 @@ class TokenLM(nnx.Module):
         flags = (True,) * b if use_video_b is None else tuple(bool(x) for x in use_video_b)
         if len(flags) != b:
             raise ValueError(f"use_video_b has {len(flags)} rows for a text batch of {b}")
-        kinds = sorted(set(flags), reverse=True)  # group 0 the video when any row sees it
-        group = [kinds.index(flag) for flag in flags]
-        blocks, start = [], 0
-        for row in range(1, b + 1):  # runs of rows that see the same group
-            if row == b or group[row] != group[start]:
-                blocks.append((start, row, group[start]))
-                start = row
+        kinds, blocks = video_row_runs(flags)
         video_gsd, memory_gfd = self.encode_video(frames_1fhwc, fps, num_steps, jnp.asarray(kinds))
         video_bsd = jnp.concatenate(
             [jnp.broadcast_to(video_gsd[g], (stop - begin, *video_gsd.shape[1:]))
@@ -252,7 +269,7 @@ class TokenLM(nnx.Module):
         cross_kv = tuple(block.cross_attn.memory_kv(text_bld) for block in self.blocks)
         return Conditions(
             constrain(video_bsd, _STREAM), cross_kv, jnp.asarray(mask_bl, bool), shared_kv,
-            tuple(blocks),
+            blocks,
         )  # fmt: skip
 
     # -- transformer -----------------------------------------------------------------------------

@@ -38,6 +38,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from v2a_jax.codec.patterns import build_delay, revert_delay
+from v2a_jax.models.token_lm import video_row_runs
 from v2a_jax.sampling.guidance import Guidance, split_branches
 from v2a_jax.sampling.methods import SamplingMethod
 
@@ -88,7 +89,7 @@ def shares_video_memory(use_video_rows: tuple[bool, ...]) -> bool:
     (``experiments/bench_memory_layout.py``) sharing is faster at batch 8 and for one row, and
     slower for CFG's 2-3 runs of one row each at batch 1.
     """
-    runs = 1 + sum(x != y for x, y in zip(use_video_rows, use_video_rows[1:], strict=False))
+    runs = len(video_row_runs(use_video_rows)[1])
     return runs == 1 or len(use_video_rows) >= 2 * runs
 
 
