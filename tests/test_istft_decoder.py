@@ -48,7 +48,8 @@ def test_decoder_only_run_swaps_in_an_istft_decoder_and_keeps_every_token(tmp_pa
     istft_cfg = CodecConfig(kmeans_iters=2, decoder="istft", istft_dim=32, istft_layers=2)
     cfg = TrainConfig(steps=2, batch_size=2, segment_s=0.25, eval_segment_s=0.25, warmup_steps=0,
                       adv_start=10, eval_every=2, save_every=2, num_eval_clips=2, pool_size=3,
-                      init_from=str(base / "codec"), decoder_only=True)  # fmt: skip
+                      init_from=str(base / "codec"), decoder_only=True,
+                      continuous_latent_prob=0.5)  # fmt: skip
     train_codec(tmp_path / "istft", istft_cfg, cfg)
     before, after = Codec.load(base / "codec"), Codec.load(tmp_path / "istft" / "codec")
     assert after.config.decoder == "istft"
@@ -60,3 +61,5 @@ def test_decoder_only_run_swaps_in_an_istft_decoder_and_keeps_every_token(tmp_pa
     other = CodecConfig(kmeans_iters=2, decoder="istft", n_filters=8)
     with pytest.raises(ValueError, match="may change the decoder"):
         train_codec(tmp_path / "bad", other, cfg)
+    with pytest.raises(ValueError, match="share in"):
+        TrainConfig(continuous_latent_prob=1.5)

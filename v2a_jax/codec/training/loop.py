@@ -86,6 +86,9 @@ class TrainConfig:
     init_from: str | None = None
     # Train the decoder only (needs init_from and warmup_steps=0; see the module docstring).
     decoder_only: bool = False
+    # Share of the batch decoded from the continuous (pre-quantization) latent instead of the
+    # quantized one: a decoder that sees both can use the detail a refiner restores.
+    continuous_latent_prob: float = 0.0
 
     @property
     def disc_window_sizes(self) -> list[int]:
@@ -100,6 +103,10 @@ class TrainConfig:
         if not sizes or min(sizes) < 16:
             raise ValueError(
                 f"disc_n_ffts={self.disc_n_ffts!r}: expected comma-separated window sizes >= 16"
+            )
+        if not 0.0 <= self.continuous_latent_prob <= 1.0:
+            raise ValueError(
+                f"continuous_latent_prob={self.continuous_latent_prob}: expected a share in [0, 1]"
             )
         if self.decoder_only and not self.init_from:
             raise ValueError("decoder_only needs init_from: the trained codec whose tokens to keep")
@@ -378,6 +385,9 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
         else:
             result = model.quantizer(emb, model.frame_rate, model.bandwidth)
             q, commit = result.quantized, result.penalty
+            if cfg.continuous_latent_prob > 0:
+                pick = torch.from_numpy(data.rng.random(q.shape[0]) < cfg.continuous_latent_prob)
+                q = torch.where(pick[:, None, None], emb, q)
         x = model.decoder(q)[..., : y.shape[-1]]
         losses = {"l1": waveform_l1(x, y), "mel": mel_loss(x, y)}
         if stft_loss is not None:
