@@ -1,6 +1,8 @@
 """The inverse-STFT codec decoder: shapes, checkpoints, and a decoder swap that keeps the tokens."""
 
+import importlib.util
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -63,3 +65,28 @@ def test_decoder_only_run_swaps_in_an_istft_decoder_and_keeps_every_token(tmp_pa
         train_codec(tmp_path / "bad", other, cfg)
     with pytest.raises(ValueError, match="share in"):
         TrainConfig(continuous_latent_prob=1.5)
+
+
+def test_shipping_a_decoder_only_run_keeps_the_tokens_lineage(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "ship_codec", Path(__file__).resolve().parent.parent / "tokenizers" / "ship_codec.py"
+    )
+    ship = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ship)
+    base = Codec.from_config(CodecConfig(kmeans_iters=2), seed=0)
+    base.save(tmp_path / "base", card={"name": "base-codec", "steps": 7, "wall_time_s": 1.0})
+    run = tmp_path / "run"
+    cfg = TrainConfig(steps=1, batch_size=2, segment_s=0.25, eval_segment_s=0.25, warmup_steps=0,
+                      adv_start=10, eval_every=1, save_every=1, num_eval_clips=2, pool_size=3,
+                      init_from=str(tmp_path / "base"), decoder_only=True)  # fmt: skip
+    istft_cfg = CodecConfig(kmeans_iters=2, decoder="istft", istft_dim=32, istft_layers=2)
+    train_codec(run, istft_cfg, cfg)
+    (tmp_path / "m.json").write_text(json.dumps({"mel_distance": 1.0}))
+    out = tmp_path / "shipped"
+    argv = ["--run", str(run), "--metrics", str(tmp_path / "m.json"), "--hardware", "cpu",
+            "--out", str(out)]  # fmt: skip
+    assert ship.main(argv) == 0
+    card = Codec.load(out).card
+    assert card["init_card"]["name"] == "base-codec" and card["init_card"]["steps"] == 7
+    text = (out / "CARD.md").read_text()
+    assert "inverse-STFT decoder" in text and "frozen from `base-codec`, trained 7 steps" in text

@@ -23,13 +23,16 @@ def _markdown(card: dict) -> str:
         "",
         card.get("summary", ""),
         "",
-        f"- architecture: EnCodec SEANet + RVQ (the `encodec` package's modules), "
+        "- architecture: EnCodec SEANet encoder + RVQ (the `encodec` package's modules), "
+        + _decoder_words(cfg)
+        + ", "
         f"{cfg.get('sample_rate')} Hz mono, hop {card.get('hop_length')} "
         f"({card.get('frame_rate')} frames/s), K={cfg.get('n_q')} x {cfg.get('bins')}, "
         f"D={cfg.get('dimension')}, n_filters={cfg.get('n_filters')}, norm={cfg.get('norm')}",
         f"- trained: {card.get('steps')} steps, {card.get('wall_time_s')} s of training on "
         f"{card.get('hardware')}",
         f"- data: {card.get('data')}",
+        *_lineage(card),
         f"- recipe: {json.dumps({k: v for k, v in train.items() if k != 'weights'})}",
         "",
         "## Measured",
@@ -48,6 +51,28 @@ def _markdown(card: dict) -> str:
                  h.get("log_mel_distance", ""), h.get("si_snr_db", "")]  # fmt: skip
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _decoder_words(cfg: dict) -> str:
+    if cfg.get("decoder", "seanet") == "istft":
+        return (
+            f"inverse-STFT decoder (Vocos-style: {cfg.get('istft_layers')} ConvNeXt blocks of "
+            f"width {cfg.get('istft_dim')} at {cfg.get('istft_upsample')} STFT frames per token "
+            "frame, then torch.istft)"
+        )
+    return "SEANet decoder"
+
+
+def _lineage(card: dict) -> list[str]:
+    """Where a decoder-only run's encoder and quantizer (so its tokens) came from."""
+    init = card.get("init_card")
+    if not init:
+        return []
+    return [
+        f"- encoder and quantizer (so every token): frozen from `{init.get('name')}`, trained "
+        f"{init.get('steps')} steps in {init.get('wall_time_s')} s (its card: `init_card` in "
+        "codec.json); this run trained the decoder alone"
+    ]
 
 
 def main(argv=None) -> int:
@@ -73,6 +98,11 @@ def main(argv=None) -> int:
         frame_rate=codec.frame_rate,
         metrics={"reconstruction": json.loads(Path(args.metrics).read_text())},
     )
+    init_from = card.get("train_config", {}).get("init_from")
+    if init_from:  # keep the card of the codec whose encoder and quantizer this one froze
+        init = Codec.from_pretrained(init_from)
+        card["init_card"] = {k: v for k, v in init.card.items() if k != "init_card"}
+        card["init_card"].setdefault("name", init.name)
     for path in args.extra:
         card["metrics"][Path(path).stem] = json.loads(Path(path).read_text())
     folder = codec.save(args.out, card=card)
