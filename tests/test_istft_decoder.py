@@ -35,7 +35,7 @@ def test_checkpoint_round_trip_and_old_configs_read_as_seanet(tmp_path):
     np.testing.assert_array_equal(loaded.decode_latent(z), codec.decode_latent(z))
     # A config written before the decoder fields existed is a SEANet codec.
     old = CodecConfig().to_dict()
-    for key in ("decoder", "istft_dim", "istft_layers", "istft_upsample"):
+    for key in ("decoder", "istft_dim", "istft_layers", "istft_upsample", "istft_phase"):
         old.pop(key)
     assert CodecConfig.from_dict(old).decoder == "seanet"
     with pytest.raises(ValueError, match="decoder must be one of"):
@@ -90,3 +90,30 @@ def test_shipping_a_decoder_only_run_keeps_the_tokens_lineage(tmp_path):
     assert card["init_card"]["name"] == "base-codec" and card["init_card"]["steps"] == 7
     text = (out / "CARD.md").read_text()
     assert "inverse-STFT decoder" in text and "frozen from `base-codec`, trained 7 steps" in text
+
+
+@pytest.mark.parametrize("phase", ["integrated", "absolute"])
+def test_a_held_frame_is_a_tone_off_the_frame_rate_grid_only_with_integrated_phase(phase):
+    """A stationary decoder output (one bin, a fixed phase term) is a steady tone at the bin's
+    frequency plus the deviation when phases are summed, and hop-periodic when absolute."""
+    import torch
+
+    from v2a_jax.codec.istft_decoder import ISTFTDecoder
+
+    dec = ISTFTDecoder(dimension=8, hop_length=320, dim=16, num_layers=1, phase=phase)
+    bins = dec.n_fft // 2 + 1  # 321 bins of 25 Hz at 16 kHz
+    with torch.no_grad():
+        dec.head.weight.zero_()
+        dec.head.bias[:bins].fill_(-30.0)
+        dec.head.bias[40] = 0.0  # 1000 Hz
+        dec.head.bias[bins:].fill_(0.8)  # per-frame phase term
+        wave = dec(torch.zeros(1, 8, 50))[0, 0].numpy()
+    power = np.abs(np.fft.rfft(wave[1000:-1000] * np.hanning(14000))) ** 2
+    freqs = np.fft.rfftfreq(14000, 1 / 16000)
+    peak = freqs[power.argmax()]
+    expected = 1000 + 0.8 * 16000 / (2 * np.pi * dec.stft_hop)  # 1012.7 Hz
+    if phase == "integrated":
+        assert abs(peak - expected) < 2.0, peak
+        assert power[np.abs(freqs - expected) < 10].sum() > 0.9 * power.sum()
+    else:  # the same frame every hop: only multiples of 16000 / 160 = 100 Hz
+        assert min(peak % 100, 100 - peak % 100) < 2.0, peak

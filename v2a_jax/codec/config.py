@@ -18,7 +18,7 @@ from typing import Any
 
 DECODERS = ("seanet", "istft")
 # Fields added after format version 1 (all describe the decoder); absent means the default.
-_ADDED_LATER = ("decoder", "istft_dim", "istft_layers", "istft_upsample")
+_ADDED_LATER = ("decoder", "istft_dim", "istft_layers", "istft_upsample", "istft_phase")
 # What only the decoder depends on: a decoder-only run may change these and keep the tokens.
 _DECODER_FIELDS = (*_ADDED_LATER, "trim_right_ratio")
 
@@ -57,6 +57,8 @@ class CodecConfig:
         istft_dim: width of the inverse-STFT decoder's ConvNeXt backbone.
         istft_layers: its ConvNeXt blocks.
         istft_upsample: its STFT frames per token frame.
+        istft_phase: ``"integrated"`` or ``"absolute"`` (see ``istft_decoder.py``); checkpoints
+            written before the field existed are absolute.
     """
 
     sample_rate: int = 16_000
@@ -87,6 +89,7 @@ class CodecConfig:
     istft_dim: int = 128
     istft_layers: int = 8
     istft_upsample: int = 2
+    istft_phase: str = "absolute"
 
     def __post_init__(self):
         object.__setattr__(self, "ratios", tuple(int(r) for r in self.ratios))
@@ -97,6 +100,8 @@ class CodecConfig:
             problems.append(f"bins must be a power of two, got {self.bins}")
         if not self.ratios or min(self.ratios) < 1:
             problems.append(f"ratios must be positive integers, got {self.ratios}")
+        if self.istft_phase not in ("integrated", "absolute"):
+            problems.append(f"istft_phase must be integrated or absolute, got {self.istft_phase!r}")
         if self.decoder not in DECODERS:
             problems.append(f"decoder must be one of {DECODERS}, got {self.decoder!r}")
         if problems:
@@ -187,6 +192,7 @@ def build_encodec_model(config: CodecConfig):
                 config.istft_dim,
                 config.istft_layers,
                 config.istft_upsample,
+                config.istft_phase,
             )
         else:
             decoder = modules.SEANetDecoder(**seanet, trim_right_ratio=config.trim_right_ratio)

@@ -10,6 +10,14 @@ frame's log-magnitude and phase and inverts them with ``torch.istft`` (Siuzdak, 
 which decodes EnCodec's tokens the same way): a tone is one bin's magnitude, so a magnitude loss
 reaches it directly, and every layer runs at the frame rate, not the sample rate.
 
+Phase, ``phase="integrated"`` (the default of new runs): each frame's phase is the previous
+frame's plus the bin's nominal advance (``2 pi q hop / n_fft``) plus a predicted deviation. A
+convolutional decoder fed a stationary latent (a held tone: the encoder's frames barely change)
+outputs the same frame after frame; with absolute phases (Vocos's ``phase="absolute"``) that is
+a signal periodic in the STFT hop, so a tone can only land on multiples of the frame rate (the
+shipped SEANet decoder and the first inverse-STFT runs put a 1 kHz sine at 750 Hz). Integrated,
+the same stationary output is a steady phase advance: a tone at any frequency.
+
 It is a drop-in ``model.decoder`` of an ``encodec.EncodecModel``: latent [B, D, T] in, audio
 [B, 1, S] out. Fine-tuned alone on a trained codec's frozen tokens (``decoder_only``), it keeps
 every token the encoder makes.
@@ -19,6 +27,16 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+
+PHASES = ("integrated", "absolute")
+
+
+def _nominal_phase(num_frames: int, num_bins: int, device) -> torch.Tensor:
+    """float32 [F, Q]: bin q's phase at frame f when it advances ``2 pi q / 4`` per hop (the
+    hop is a quarter window), reduced mod 2 pi in integers so long clips lose no precision."""
+    f = torch.arange(num_frames, device=device)[:, None]
+    q = torch.arange(num_bins, device=device)[None, :]
+    return ((f * q) % 4).float() * (torch.pi / 2)
 
 
 class ConvNeXtBlock(nn.Module):
@@ -48,6 +66,8 @@ class ISTFTDecoder(nn.Module):
         num_layers: ConvNeXt blocks.
         upsample: STFT frames per token frame (hop of the STFT = hop_length // upsample; its
             window is 4 STFT hops).
+        phase: ``"integrated"`` (predicted per-frame phase deviations, summed over frames) or
+            ``"absolute"`` (each frame's phase predicted directly, as Vocos).
     """
 
     def __init__(
@@ -57,10 +77,14 @@ class ISTFTDecoder(nn.Module):
         dim: int = 128,
         num_layers: int = 8,
         upsample: int = 2,
+        phase: str = "integrated",
     ):
         super().__init__()
         if hop_length % upsample:
             raise ValueError(f"hop_length {hop_length} must be a multiple of upsample {upsample}")
+        if phase not in PHASES:
+            raise ValueError(f"phase must be one of {PHASES}, got {phase!r}")
+        self.phase = phase
         self.hop_length = hop_length
         self.stft_hop = hop_length // upsample
         self.n_fft = 4 * self.stft_hop
@@ -76,6 +100,9 @@ class ISTFTDecoder(nn.Module):
         self.head = nn.Linear(dim, 2 * (self.n_fft // 2 + 1))
         with torch.no_grad():  # start quiet: log-magnitudes near -5, not 0
             self.head.bias[: self.n_fft // 2 + 1].fill_(-5.0)
+            if phase == "integrated":  # start at the bins' nominal advance (deviation ~0)
+                self.head.weight[self.n_fft // 2 + 1 :].mul_(0.01)
+                self.head.bias[self.n_fft // 2 + 1 :].zero_()
         self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
 
     def forward(self, z_bdt: torch.Tensor) -> torch.Tensor:
@@ -88,6 +115,9 @@ class ISTFTDecoder(nn.Module):
             x_bef = block(x_bef)
         out_bfq = self.head(self.final_norm(x_bef.transpose(1, 2)))
         log_mag_bfq, phase_bfq = out_bfq.chunk(2, dim=-1)
+        if self.phase == "integrated":
+            nominal_fq = _nominal_phase(*phase_bfq.shape[1:], device=phase_bfq.device)
+            phase_bfq = nominal_fq + torch.cumsum(phase_bfq, dim=1)
         mag_bfq = torch.exp(log_mag_bfq).clamp(max=1e2)
         spec_bqf = torch.polar(mag_bfq, phase_bfq).transpose(1, 2)
         wave_bs = torch.istft(

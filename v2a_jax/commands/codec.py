@@ -41,6 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     train.add_argument("--istft-dim", type=int, default=128, help="istft decoder width")
     train.add_argument("--istft-layers", type=int, default=8, help="istft decoder ConvNeXt blocks")
+    train.add_argument(
+        "--istft-phase", choices=("integrated", "absolute"), default="integrated",
+        help="istft decoder phase: summed per-frame deviations (tones at any pitch) or absolute",
+    )  # fmt: skip
     train.set_defaults(func=_train)
 
     rec = sub.add_parser("reconstruct", help="<clip_id>.wav of each clip after a codec round trip")
@@ -83,6 +87,7 @@ def _train(args: argparse.Namespace) -> int:
             decoder=args.decoder,
             istft_dim=args.istft_dim,
             istft_layers=args.istft_layers,
+            istft_phase=args.istft_phase,
         ),
         cfg,
     )
