@@ -56,6 +56,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="refiner (export or workdir); default: the model's own "
         "refiner/ (the default model ships one)",
     )
+    p.add_argument(
+        "--codec",
+        help="decode with this codec (a folder or name) instead of the refiner's: a "
+        "decoder-only fine-tune of it reads the same tokens and latents",
+    )
     p.add_argument("--data-dir", required=True, help="tokenized data set")
     p.add_argument("--name", default="tokenized", help="builder[/config] in --data-dir")
     p.add_argument("--split", default="test")
@@ -162,7 +167,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     refiner, _ = load_model(refiner_path(args))
-    codec = Codec.from_pretrained(refiner.cfg.codec)
+    codec = Codec.from_pretrained(args.codec or refiner.cfg.codec)
     source = open_split(args.data_dir, args.split, args.name)
     n = min(len(source), args.num_clips)
     prefixes = ["gt_coarse"] + (["ar"] if args.model else [])
@@ -207,6 +212,7 @@ def main(argv=None) -> int:
         "method": args.method or refiner.cfg.method,
         "seed": args.seed,
         "coarse_codebooks": refiner.cfg.coarse_codebooks,
+        "codec": str(args.codec or refiner.cfg.codec),
         "audio_seconds": audio_s,
     }
     for entry in mel:
