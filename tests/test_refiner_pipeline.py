@@ -191,6 +191,7 @@ def test_cli_train_export_eval_on_the_tokenized_fixture(cli_export, tokenized_di
     assert result["num_clips"] == 2 and set(result["mel_distance"]) == set(VARIANTS)
     saved = json.loads((cli_export / "config.json").read_text())["config"]["model"]
     assert len(saved["residual_std"]) == 64 and saved["codec"]  # statistics and codec recorded
+    assert result["codec"] == str(saved["codec"])  # decoded with the refiner's own codec
 
 
 def test_comparison_scored_by_syncbench(cli_export, tokenized_dir, tmp_path):

@@ -36,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--method", choices=("euler", "heun"), help="default: the refiner's")
     ev.add_argument("--noise-scale", type=float, default=1.0, help="starting noise std")
     ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument(
+        "--codec", help="decode with this codec (folder or name) instead of the refiner's own"
+    )
     ev.add_argument("--out", required=True, help="results JSON")
     ev.set_defaults(func=_eval)
 
@@ -77,7 +80,7 @@ def _eval(args: argparse.Namespace) -> int:
     from v2a_jax.train.checkpoint import load_model
 
     refiner, _ = load_model(args.refiner)
-    codec = Codec.from_pretrained(refiner.cfg.codec)
+    codec = Codec.from_pretrained(args.codec or refiner.cfg.codec)
     source = open_split(args.data_dir, args.split, args.name)
     clips = [source[i] for i in range(min(len(source), args.num_clips))]
     result = evaluate_gt_tokens(
@@ -89,7 +92,8 @@ def _eval(args: argparse.Namespace) -> int:
         noise_scale=args.noise_scale,
         method=args.method,
     )
-    result.update(refiner=str(args.refiner), data_dir=str(args.data_dir), split=args.split)
+    result.update(refiner=str(args.refiner), data_dir=str(args.data_dir), split=args.split,
+                  codec=str(args.codec or refiner.cfg.codec))  # fmt: skip
     with atomic_path(Path(args.out)) as tmp:
         tmp.write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if k != "per_clip"}, indent=2))
