@@ -167,7 +167,8 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     refiner, _ = load_model(refiner_path(args))
-    codec = Codec.from_pretrained(args.codec or refiner.cfg.codec)
+    codec_name = args.codec or refiner.cfg.codec
+    codec = Codec.from_pretrained(codec_name)
     source = open_split(args.data_dir, args.split, args.name)
     n = min(len(source), args.num_clips)
     prefixes = ["gt_coarse"] + (["ar"] if args.model else [])
@@ -212,7 +213,7 @@ def main(argv=None) -> int:
         "method": args.method or refiner.cfg.method,
         "seed": args.seed,
         "coarse_codebooks": refiner.cfg.coarse_codebooks,
-        "codec": str(args.codec or refiner.cfg.codec),
+        "codec": str(codec_name),
         "audio_seconds": audio_s,
     }
     for entry in mel:

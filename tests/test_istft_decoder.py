@@ -1,11 +1,10 @@
 """The inverse-STFT codec decoder: shapes, checkpoints, and a decoder swap that keeps the tokens."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from experiment_scripts import ROOT, load_script
 
 from v2a_jax.codec import Codec
 from v2a_jax.codec.config import CodecConfig
@@ -68,11 +67,7 @@ def test_decoder_only_run_swaps_in_an_istft_decoder_and_keeps_every_token(tmp_pa
 
 
 def test_shipping_a_decoder_only_run_keeps_the_tokens_lineage(tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        "ship_codec", Path(__file__).resolve().parent.parent / "tokenizers" / "ship_codec.py"
-    )
-    ship = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ship)
+    ship = load_script(ROOT / "tokenizers" / "ship_codec.py")
     base = Codec.from_config(CodecConfig(kmeans_iters=2), seed=0)
     base.save(tmp_path / "base", card={"name": "base-codec", "steps": 7, "wall_time_s": 1.0})
     run = tmp_path / "run"

@@ -17,6 +17,7 @@ import warnings
 from typing import Any
 
 DECODERS = ("seanet", "istft")
+ISTFT_PHASES = ("integrated", "absolute")  # see istft_decoder.py
 # Fields added after format version 1 (all describe the decoder); absent means the default.
 _ADDED_LATER = ("decoder", "istft_dim", "istft_layers", "istft_upsample", "istft_phase")
 # What only the decoder depends on: a decoder-only run may change these and keep the tokens.
@@ -100,8 +101,8 @@ class CodecConfig:
             problems.append(f"bins must be a power of two, got {self.bins}")
         if not self.ratios or min(self.ratios) < 1:
             problems.append(f"ratios must be positive integers, got {self.ratios}")
-        if self.istft_phase not in ("integrated", "absolute"):
-            problems.append(f"istft_phase must be integrated or absolute, got {self.istft_phase!r}")
+        if self.istft_phase not in ISTFT_PHASES:
+            problems.append(f"istft_phase must be one of {ISTFT_PHASES}, got {self.istft_phase!r}")
         if self.decoder not in DECODERS:
             problems.append(f"decoder must be one of {DECODERS}, got {self.decoder!r}")
         if problems:

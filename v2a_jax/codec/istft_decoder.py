@@ -28,7 +28,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-PHASES = ("integrated", "absolute")
+from .config import ISTFT_PHASES
 
 
 def _nominal_phase(num_frames: int, num_bins: int, device) -> torch.Tensor:
@@ -82,8 +82,8 @@ class ISTFTDecoder(nn.Module):
         super().__init__()
         if hop_length % upsample:
             raise ValueError(f"hop_length {hop_length} must be a multiple of upsample {upsample}")
-        if phase not in PHASES:
-            raise ValueError(f"phase must be one of {PHASES}, got {phase!r}")
+        if phase not in ISTFT_PHASES:
+            raise ValueError(f"phase must be one of {ISTFT_PHASES}, got {phase!r}")
         self.phase = phase
         self.hop_length = hop_length
         self.stft_hop = hop_length // upsample

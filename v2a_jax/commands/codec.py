@@ -12,6 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     train = sub.add_parser("train", help="train the project's codec (resumes from --out)")
     train.add_argument("--out", required=True, help="work dir: train_state.pt and codec/")
+    from v2a_jax.codec.config import DECODERS, ISTFT_PHASES
     from v2a_jax.codec.training.loop import TrainConfig
 
     for field in dataclasses.fields(TrainConfig):
@@ -36,13 +37,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--n-filters", type=int, default=16, help="SEANet base width")
     train.add_argument("--norm", default="weight_norm", help="SEANet conv normalisation")
     train.add_argument(
-        "--decoder", choices=("seanet", "istft"), default="seanet",
+        "--decoder", choices=DECODERS, default="seanet",
         help="seanet (EnCodec's) or istft (Vocos-style: ConvNeXt + inverse STFT)",
     )  # fmt: skip
     train.add_argument("--istft-dim", type=int, default=128, help="istft decoder width")
     train.add_argument("--istft-layers", type=int, default=8, help="istft decoder ConvNeXt blocks")
     train.add_argument(
-        "--istft-phase", choices=("integrated", "absolute"), default="integrated",
+        "--istft-phase", choices=ISTFT_PHASES, default="integrated",
         help="istft decoder phase: summed per-frame deviations (tones at any pitch) or absolute",
     )  # fmt: skip
     train.set_defaults(func=_train)

@@ -80,7 +80,8 @@ def _eval(args: argparse.Namespace) -> int:
     from v2a_jax.train.checkpoint import load_model
 
     refiner, _ = load_model(args.refiner)
-    codec = Codec.from_pretrained(args.codec or refiner.cfg.codec)
+    codec_name = args.codec or refiner.cfg.codec
+    codec = Codec.from_pretrained(codec_name)
     source = open_split(args.data_dir, args.split, args.name)
     clips = [source[i] for i in range(min(len(source), args.num_clips))]
     result = evaluate_gt_tokens(
@@ -93,7 +94,7 @@ def _eval(args: argparse.Namespace) -> int:
         method=args.method,
     )
     result.update(refiner=str(args.refiner), data_dir=str(args.data_dir), split=args.split,
-                  codec=str(args.codec or refiner.cfg.codec))  # fmt: skip
+                  codec=str(codec_name))  # fmt: skip
     with atomic_path(Path(args.out)) as tmp:
         tmp.write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if k != "per_clip"}, indent=2))
