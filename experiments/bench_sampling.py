@@ -14,12 +14,16 @@ precomputed. Guidance variants: ``nocfg`` (one branch each), ``cfg`` (two branch
 ``CommonCFG`` and MusicGen's ``guidance_scale``) and ``cfg_separate`` (our default separate-weight
 CFG, three branches, against MusicGen's two). Each callable is warmed up (ours: compiled, timed
 apart as ``first_call_s``), then the callables are timed in turns, ``--repeats`` rounds, so that
-a change in the machine's load hits both sides alike; medians are reported.
+a change in the machine's load hits both sides alike; medians are reported. Each of ``--dtypes``
+runs both sides in that dtype: float32 (the headline keys) and bfloat16 (keys ending ``_bf16``:
+our parameters and activations in bf16 with float32 accumulation, ``v2a_jax/layers/dot.py``;
+MusicGen's ``model.to(torch.bfloat16)``).
 
 (b) **End-to-end RTF** (``end_to_end``): ``V2A.generate`` (video frames in; text encoding, video
 encoding + AR sampling, refiner when loaded, codec decoding) on a SyncScenes clip, default
 settings (separate CFG, one sample); the first call (compiles) apart from the median of later
-calls. ``rtf_default_4s`` = seconds per second of audio at 4 s. Stages are the API's timings,
+calls. ``rtf_default_4s`` = seconds per second of audio at 4 s (``rtf_default_4s_bf16``: the
+AR model loaded with ``dtype="bfloat16"``). Stages are the API's timings,
 plus separately timed sub-stages (video encoding alone, refiner alone, codec alone).
 
 (c) **Duration scaling**: (b) at each ``--durations``; longer clips are windowed (continuation),
@@ -31,6 +35,7 @@ JSON is written atomically, with a markdown summary beside it (``.md``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import json
 import math
@@ -115,28 +120,43 @@ def our_sampler(
     return run, num_video + text_len
 
 
-def compare_decoding(cfg, batches, num_frames: int, repeats: int, scale: float = 3.0) -> dict:
-    """Our sampler vs MusicGen's ``generate`` at each batch size (see the module docstring)."""
+def _suffix(dtype: str) -> str:
+    """The report keys' suffix of a dtype: none for float32 (the headline), ``_bf16``."""
+    return "" if dtype == "float32" else "_bf16"
+
+
+def compare_decoding(
+    cfg, batches, num_frames: int, repeats: int, scale: float = 3.0, dtypes=("float32",)
+) -> dict:
+    """Our sampler vs MusicGen's ``generate`` at each batch size and dtype (see the module
+    docstring). Both sides run in the same dtype: bfloat16 parameters and activations with
+    float32 accumulation on ours, ``model.to(torch.bfloat16)`` on MusicGen's."""
     peer = _peer()
     threads = peer.set_threads()
-    model = build_model(cfg, nnx.Rngs(0))
-    split = nnx.split(model)
-    musicgen, mg_params = peer.build_musicgen(cfg)
-    ours_params = sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param)))
     ours_variants = {"nocfg": NoGuidance(), "cfg": CommonCFG(scale),
                      "cfg_separate": SeparateCFG.from_scale(scale, False)}  # fmt: skip
     peer_variants = {"nocfg": None, "cfg": scale}
     k, steps = cfg.num_codebooks, num_frames + cfg.num_codebooks - 1
+    models = {}
+    for dtype in dtypes:
+        model = build_model(dataclasses.replace(cfg, dtype=dtype, param_dtype=dtype), nnx.Rngs(0))
+        models[dtype] = (model, nnx.split(model), peer.build_musicgen(cfg, dtype=dtype))
+    model, _, (_, mg_params) = models[dtypes[0]]
+    ours_params = sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param)))
     out = {"num_frames": num_frames, "steps": steps, "repeats": repeats, "torch_threads": threads,
-           "ours_params": int(ours_params), "musicgen_params": mg_params, "runs": []}  # fmt: skip
+           "ours_params": int(ours_params), "musicgen_params": mg_params, "dtypes": list(dtypes),
+           "runs": []}  # fmt: skip
     for b in batches:
         fns = {}
-        for name, guidance in ours_variants.items():
-            fns[("ours", name)], memory_len = our_sampler(model, split, b, num_frames, guidance)
-            fns[("ours", name)].branches = len(guidance.branches)
-        for name, gs in peer_variants.items():
-            fns[("musicgen", name)] = peer.musicgen_sampler(musicgen, b, num_frames, memory_len, gs)
-            fns[("musicgen", name)].branches = 2 if gs else 1
+        for dtype, (model, split, (musicgen, _)) in models.items():
+            for name, guidance in ours_variants.items():
+                fn, memory_len = our_sampler(model, split, b, num_frames, guidance)
+                fn.branches = len(guidance.branches)
+                fns[("ours", name, dtype)] = fn
+            for name, gs in peer_variants.items():
+                fn = peer.musicgen_sampler(musicgen, b, num_frames, memory_len, gs)
+                fn.branches = 2 if gs else 1
+                fns[("musicgen", name, dtype)] = fn
         first = {key: _timed(fn) for key, fn in fns.items()}  # ours: compile + first run
         for fn in fns.values():  # warm-up
             _timed(fn)
@@ -145,19 +165,20 @@ def compare_decoding(cfg, batches, num_frames: int, repeats: int, scale: float =
             for key, fn in fns.items():
                 times[key].append(_timed(fn))
         med = {key: statistics.median(ts) for key, ts in times.items()}
-        for (impl, variant), fn in fns.items():
-            t = med[(impl, variant)]
+        for (impl, variant, dtype), fn in fns.items():
+            key = (impl, variant, dtype)
             out["runs"].append({
-                "impl": impl, "variant": variant, "batch": b, "branches": fn.branches,
-                "memory_len": memory_len, "first_call_s": first[(impl, variant)],
-                "median_s": t, "times_s": times[(impl, variant)], "steps_per_s": steps / t,
-                "tokens_per_s": b * num_frames * k / t,
+                "impl": impl, "variant": variant, "dtype": dtype, "batch": b,
+                "branches": fn.branches, "memory_len": memory_len, "first_call_s": first[key],
+                "median_s": med[key], "times_s": times[key], "steps_per_s": steps / med[key],
+                "tokens_per_s": b * num_frames * k / med[key],
             })  # fmt: skip
-        out[f"speedup_vs_musicgen_b{b}"] = med["musicgen", "nocfg"] / med["ours", "nocfg"]
-        out[f"speedup_vs_musicgen_b{b}_cfg"] = med["musicgen", "cfg"] / med["ours", "cfg"]
-        out[f"speedup_vs_musicgen_b{b}_cfg_separate"] = (
-            med["musicgen", "cfg"] / med["ours", "cfg_separate"]
-        )
+        for dtype in dtypes:
+            name, sfx = f"speedup_vs_musicgen_b{b}", _suffix(dtype)
+            peer_nocfg, peer_cfg = med["musicgen", "nocfg", dtype], med["musicgen", "cfg", dtype]
+            out[name + sfx] = peer_nocfg / med["ours", "nocfg", dtype]
+            out[f"{name}_cfg{sfx}"] = peer_cfg / med["ours", "cfg", dtype]
+            out[f"{name}_cfg_separate{sfx}"] = peer_cfg / med["ours", "cfg_separate", dtype]
     return out
 
 
@@ -257,20 +278,22 @@ def summary_markdown(report: dict) -> str:
     lines = [f"# Sampling benchmark ({report['machine']['platform']})", "", report["note"], ""]
     dec = report.get("decoding")
     if dec:
-        lines += ["| impl | variant | batch | branches | steps/s | tokens/s | first call s |",
-                  "|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines += ["| impl | variant | dtype | batch | branches | steps/s | tokens/s | first s |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for r in dec["runs"]:
-            lines.append(f"| {r['impl']} | {r['variant']} | {r['batch']} | {r['branches']} | "
-                         f"{r['steps_per_s']:.1f} | {r['tokens_per_s']:.0f} | "
-                         f"{r['first_call_s']:.1f} |")  # fmt: skip
+            lines.append(f"| {r['impl']} | {r['variant']} | {r.get('dtype', 'float32')} | "
+                         f"{r['batch']} | {r['branches']} | {r['steps_per_s']:.1f} | "
+                         f"{r['tokens_per_s']:.0f} | {r['first_call_s']:.1f} |")  # fmt: skip
         lines += [""] + [f"- `{k}`: {v:.2f}x" for k, v in dec.items() if k.startswith("speedup")]
-    e2e = report.get("end_to_end")
-    if e2e:
+    tables = [(key, e2e) for key, e2e in report.items() if key.startswith("end_to_end")]
+    if tables:
         lines += ["", f"Model: {report['model']}", "",
-                  "| duration s | windows | AR steps | total s | RTF | AR s | decode s |",
-                  "|---|---|---|---|---|---|---|"]  # fmt: skip
+                  "| AR dtype | seconds | windows | AR steps | total s | RTF | AR s | decode s |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for key, e2e in tables:
+        dtype = "bfloat16" if key.endswith("_bf16") else "saved"
         for r in e2e["runs"]:
-            lines.append(f"| {r['duration_s']:g} | {r['windows']} | {r['ar_steps']} | "
+            lines.append(f"| {dtype} | {r['duration_s']:g} | {r['windows']} | {r['ar_steps']} | "
                          f"{r['total_s']:.2f} | {r['rtf']:.3f} | {r['stages_s']['sample']:.2f} | "
                          f"{r['stages_s']['decode']:.2f} |")  # fmt: skip
     return "\n".join(lines) + "\n"
@@ -293,6 +316,9 @@ def main() -> None:
     parser.add_argument("--preset", default="small", choices=sorted(MODEL_PRESETS))
     parser.add_argument("--seconds", type=float, default=4.0, help="audio per decoding run")
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--dtypes", nargs="+", default=["float32", "bfloat16"],
+                        choices=["float32", "bfloat16"], help="decoding comparison dtypes "
+                        "(float32 first: the headline keys); end to end: 4 s in each")  # fmt: skip
     parser.add_argument("--durations", type=float, nargs="+", default=[4.0, 8.0, 16.0, 32.0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="smoke run: short and few repeats")
@@ -314,13 +340,21 @@ def main() -> None:
             f"{info['loadavg_1m']:.1f} at start). {args.note}").strip()  # fmt: skip
     report = {"machine": info, "note": note, "model": args.model, "preset": args.preset,
               "quick": args.quick}  # fmt: skip
-    report["decoding"] = compare_decoding(cfg, args.batches, num_frames, repeats)
+    dtypes = sorted(set(args.dtypes), key=args.dtypes.index)
+    report["decoding"] = compare_decoding(cfg, args.batches, num_frames, repeats, dtypes=dtypes)
     write_report(report, args.out)  # a partial report survives a failure below
     report["end_to_end"] = end_to_end(pipe, durations, repeats)
+    for dtype in dtypes[1:]:  # the same pipeline with the AR model cast on loading
+        half = V2A.from_pretrained(args.model, refiner=args.refiner, dtype=dtype)
+        report[f"end_to_end{_suffix(dtype)}"] = end_to_end(half, durations[:1], repeats)
     for key in ("speedup_vs_musicgen_b1", "speedup_vs_musicgen_b8"):
-        if key in report["decoding"]:
-            report[key] = report["decoding"][key]
+        for dtype in dtypes:
+            if key + _suffix(dtype) in report["decoding"]:
+                report[key + _suffix(dtype)] = report["decoding"][key + _suffix(dtype)]
     report["rtf_default_4s"] = report["end_to_end"].get("rtf_default_4s")
+    for dtype in dtypes[1:]:
+        e2e = report[f"end_to_end{_suffix(dtype)}"]
+        report[f"rtf_default_4s{_suffix(dtype)}"] = e2e.get("rtf_default_4s")
     report["machine"]["loadavg_1m_end"] = machine()["loadavg_1m"]
     write_report(report, args.out)
     print(summary_markdown(report))

@@ -43,8 +43,9 @@ def set_threads() -> int:
     return n
 
 
-def build_musicgen(cfg, seed: int = 0):
-    """A random ``MusicgenForCausalLM`` with ``cfg``'s (a ``ModelConfig``) sizes, in eval mode.
+def build_musicgen(cfg, seed: int = 0, dtype: str = "float32"):
+    """A random ``MusicgenForCausalLM`` with ``cfg``'s (a ``ModelConfig``) sizes, in eval mode,
+    its parameters in ``dtype`` (``"float32"`` or ``"bfloat16"``).
 
     Returns:
         (model, its parameter count).
@@ -65,7 +66,7 @@ def build_musicgen(cfg, seed: int = 0):
         decoder_start_token_id=cfg.pad_id,
     )
     torch.manual_seed(seed)
-    model = MusicgenForCausalLM(mg_cfg).eval()
+    model = MusicgenForCausalLM(mg_cfg).eval().to(getattr(torch, dtype))
     return model, int(sum(p.numel() for p in model.parameters()))
 
 
@@ -88,7 +89,8 @@ def musicgen_sampler(model, batch: int, num_frames: int, memory_len: int, guidan
     cfg = model.config
     rows = batch * (2 if guidance_scale else 1)
     gen = torch.Generator().manual_seed(0)
-    memory = torch.randn(rows, memory_len, cfg.hidden_size, generator=gen)
+    dtype = next(model.parameters()).dtype  # the memory in the model's dtype
+    memory = torch.randn(rows, memory_len, cfg.hidden_size, generator=gen).to(dtype)
     bos = torch.full((batch * cfg.num_codebooks, 1), cfg.bos_token_id, dtype=torch.long)
 
     def run():

@@ -29,15 +29,20 @@ def bench_sampling():
 def test_compare_decoding_reports_speedups(bench_sampling):
     from v2a_jax.models.presets import TINY
 
-    out = bench_sampling.compare_decoding(TINY, batches=(1, 8), num_frames=6, repeats=1)
+    out = bench_sampling.compare_decoding(
+        TINY, batches=(1, 8), num_frames=6, repeats=1, dtypes=("float32", "bfloat16")
+    )
     for b in (1, 8):
         for suffix in ("", "_cfg", "_cfg_separate"):
-            assert _positive(out[f"speedup_vs_musicgen_b{b}{suffix}"])
+            for dtype_suffix in ("", "_bf16"):
+                assert _positive(out[f"speedup_vs_musicgen_b{b}{suffix}{dtype_suffix}"])
     assert out["steps"] == 6 + TINY.num_codebooks - 1
-    runs = {(r["impl"], r["variant"], r["batch"]): r for r in out["runs"]}
-    assert len(runs) == 10
-    assert runs["ours", "cfg", 8]["branches"] == runs["musicgen", "cfg", 8]["branches"] == 2
-    assert runs["ours", "cfg_separate", 1]["branches"] == 3
+    runs = {(r["impl"], r["variant"], r["batch"], r["dtype"]): r for r in out["runs"]}
+    assert len(runs) == 20
+    for dtype in ("float32", "bfloat16"):
+        assert runs["ours", "cfg", 8, dtype]["branches"] == 2
+        assert runs["musicgen", "cfg", 8, dtype]["branches"] == 2
+        assert runs["ours", "cfg_separate", 1, dtype]["branches"] == 3
     for r in runs.values():
         for key in ("steps_per_s", "tokens_per_s", "median_s", "first_call_s"):
             assert _positive(r[key]), (key, r)

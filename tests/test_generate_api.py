@@ -107,6 +107,22 @@ def test_checkpoint_from_another_config(tmp_path):
         V2A.from_pretrained(tmp_path / "nothing")
 
 
+def test_bfloat16_model_loads_cast_and_samples_like_float32(pipe):
+    import jax
+    from flax import nnx
+
+    half = V2A.from_pretrained(tiny_checkpoint(), dtype="bfloat16")
+    dtypes = {str(x.dtype) for x in jax.tree.leaves(nnx.state(half.model, nnx.Param))}
+    assert dtypes == {"bfloat16"} and half.model.cfg.dtype == "bfloat16"
+    assert pipe.model.cfg.dtype == "float32"  # the saved config is untouched
+    kw = dict(frames=_frames(20), fps=25.0, prompt="a metal ball bouncing", num_samples=2, seed=1)
+    ours, theirs = half.generate(**kw), pipe.generate(**kw)
+    assert ours.tokens.shape == theirs.tokens.shape
+    assert np.isfinite(ours.waveforms).all() and np.abs(ours.waveforms).max() > 0
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        V2A.from_pretrained(tiny_checkpoint(), dtype="int8")
+
+
 def test_import_stays_light():
     code = (
         "import sys, v2a_jax; heavy = [m for m in ('jax', 'torch', 'transformers', 'flax') "

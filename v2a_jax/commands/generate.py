@@ -25,6 +25,8 @@ BATCH_OPTIONAL = ("negative_prompt", "seed")
 def _add_sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="default", help="default, or a checkpoint/export folder")
     p.add_argument("--codec", help="codec name or folder (default: the model's own)")
+    p.add_argument("--dtype", choices=("float32", "bfloat16"),
+                   help="run the AR model in this dtype (default: its saved one)")  # fmt: skip
     p.add_argument("-n", "--num-samples", type=int, default=4, help="variations per video")
     p.add_argument("--seed", type=int, default=0, help="sample i uses seed + i")
     p.add_argument("--guidance-scale", type=float, default=3.0)
@@ -93,7 +95,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _pipeline(args):
     from v2a_jax.api import V2A
 
-    return V2A.from_pretrained(args.model, codec=args.codec, max_duration_s=args.max_duration)
+    return V2A.from_pretrained(
+        args.model, codec=args.codec, max_duration_s=args.max_duration, dtype=args.dtype
+    )
 
 
 def _gen_kwargs(args) -> dict:

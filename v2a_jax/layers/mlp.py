@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from v2a_jax.layers.dot import einsum
 from v2a_jax.layers.params import dense_init, param
 
 
@@ -40,7 +41,6 @@ class GatedMLP(nnx.Module):
 
     def __call__(self, x_btd: jnp.ndarray) -> jnp.ndarray:
         """[B, T, D] -> [B, T, D] in the compute dtype."""
-        x = x_btd.astype(self.dtype)
-        gate_btm = x @ self.w_gate[...].astype(self.dtype)
-        up_btm = x @ self.w_up[...].astype(self.dtype)
-        return (jax.nn.gelu(gate_btm) * up_btm) @ self.w_out[...].astype(self.dtype)
+        gate_btm = einsum("btd,dm->btm", x_btd, self.w_gate[...], self.dtype)
+        up_btm = einsum("btd,dm->btm", x_btd, self.w_up[...], self.dtype)
+        return einsum("btm,md->btd", jax.nn.gelu(gate_btm) * up_btm, self.w_out[...], self.dtype)

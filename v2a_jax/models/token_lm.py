@@ -22,6 +22,7 @@ from flax import nnx
 from v2a_jax.conditioning.alignment import resample_to_steps
 from v2a_jax.conditioning.video_encoder import VideoEncoder
 from v2a_jax.layers.attention import CrossAttention, KVCache, SelfAttention
+from v2a_jax.layers.dot import einsum
 from v2a_jax.layers.mlp import GatedMLP
 from v2a_jax.layers.norms import RMSNorm
 from v2a_jax.layers.params import dense_init, param
@@ -162,6 +163,10 @@ class TokenLM(nnx.Module):
     def _w(self, p):
         return p[...].astype(self.cfg.compute_dtype)
 
+    def _dense(self, x_bnd, p):
+        """``x_bnd`` [B, N, Din] times the kernel ``p`` [Din, Dout] (float32 accumulation)."""
+        return einsum("bnd,de->bne", x_bnd, p[...], self.cfg.compute_dtype)
+
     def encode_video(self, frames_bfhwc, fps, num_steps: int, use_video_b=None):
         """Encodes frames into the stream features and the cross-attention memory.
 
@@ -180,13 +185,17 @@ class TokenLM(nnx.Module):
             null = self._w(self.video_null)
             feats_bfd = jnp.where(jnp.asarray(use_video_b)[:, None, None], feats_bfd, null)
         rate = self.cfg.audio_frame_rate
-        video_bsd = resample_to_steps(feats_bfd, fps, rate, num_steps) @ self._w(self.video_stream)
+        video_bsd = self._dense(
+            resample_to_steps(feats_bfd, fps, rate, num_steps), self.video_stream
+        )
         # Memory positions in token steps (f * rate / fps), so both kinds of conditioning share
         # one clock whatever the frame rate.
         fps_b = jnp.atleast_1d(jnp.asarray(fps, jnp.float32))
         steps_bf = jnp.arange(feats_bfd.shape[1], dtype=jnp.float32)[None] * (rate / fps_b[:, None])
         pos_bfd = sinusoidal_embedding(steps_bf, self.cfg.d_model).astype(feats_bfd.dtype)
-        memory_bfd = feats_bfd @ self._w(self.video_memory) + pos_bfd + self._w(self.memory_type)[0]
+        memory_bfd = (
+            self._dense(feats_bfd, self.video_memory) + pos_bfd + self._w(self.memory_type)[0]
+        )
         return video_bsd, memory_bfd
 
     def encode_text(self, text_ble, mask_bl):
@@ -195,8 +204,7 @@ class TokenLM(nnx.Module):
             raise ValueError(f"text_emb must be [B, L, {self.cfg.text_dim}], got {text_ble.shape}")
         if mask_bl.shape != text_ble.shape[:2]:
             raise ValueError(f"text_mask {mask_bl.shape} must be [B, L] of text {text_ble.shape}")
-        text = text_ble.astype(self.cfg.compute_dtype)
-        return text @ self._w(self.text_proj) + self._w(self.memory_type)[1]
+        return self._dense(text_ble, self.text_proj) + self._w(self.memory_type)[1]
 
     def prepare_conditions(
         self,

@@ -15,6 +15,7 @@ training workdir.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 from collections.abc import Callable
@@ -263,21 +264,45 @@ def export_params(
     return out
 
 
-def _build_from_meta(meta: dict[str, Any], where: Path) -> tuple[nnx.Module, Any]:
+def _build_from_meta(
+    meta: dict[str, Any], where: Path, dtype: str | None = None
+) -> tuple[nnx.Module, Any]:
     try:
         config = config_from_dict(meta["config"])
         build = import_callable(meta["build"])
     except (KeyError, ValueError, ImportError, AttributeError) as err:
         raise CheckpointError(f"{where}: config or build function unusable: {err!r}") from err
+    if dtype is not None:
+        config = with_model_dtype(config, dtype)
     model = nnx.eval_shape(lambda: build(config, nnx.Rngs(config.seed)))
     return model, config
 
 
-def load_model(path: str | Path) -> tuple[nnx.Module, Any]:
+def with_model_dtype(config: Any, dtype: str) -> Any:
+    """``config`` with its model's compute and parameter dtypes set to ``dtype``.
+
+    Raises:
+        ValueError: the model config has no dtypes, or ``dtype`` is not one it accepts.
+    """
+    model = config.model
+    if not all(hasattr(model, name) for name in ("dtype", "param_dtype")):
+        raise ValueError(f"{type(model).__name__} has no dtype/param_dtype to set to {dtype!r}")
+    model = dataclasses.replace(model, dtype=str(dtype), param_dtype=str(dtype))
+    return dataclasses.replace(config, model=model)
+
+
+def load_model(path: str | Path, dtype: str | None = None) -> tuple[nnx.Module, Any]:
     """The trained model and its ``Config`` from an ``export_params`` folder or a training workdir.
+
+    Args:
+        path: the folder.
+        dtype: run the model in this dtype instead of the saved config's (compute and
+            parameters, e.g. ``"bfloat16"``: the weights are cast on loading; products still
+            accumulate in float32, see ``v2a_jax.layers.dot``); None keeps the saved one.
 
     Raises:
         CheckpointError: nothing loadable at ``path`` (the message names it).
+        ValueError: a ``dtype`` the model config does not accept.
     """
     path = Path(path).absolute()
     if (path / "params").is_dir() and (path / "config.json").is_file():
@@ -287,7 +312,7 @@ def load_model(path: str | Path) -> tuple[nnx.Module, Any]:
             raise CheckpointError(f"{path / 'config.json'} is not valid JSON: {err}") from None
     else:
         meta = read_meta(path)
-    abstract, config = _build_from_meta(meta, path)
+    abstract, config = _build_from_meta(meta, path, dtype)
     graphdef, params, rest = nnx.split(abstract, nnx.Param, ...)
     params, rest = restore_params(path, params, rest)
     return nnx.merge(graphdef, params, rest), config
@@ -315,4 +340,5 @@ __all__ = [
     "read_meta",
     "restore_checkpoint",
     "restore_params",
+    "with_model_dtype",
 ]
