@@ -50,6 +50,8 @@ def parse_args(argv=None):
         help="decode with this codec (a folder or name) instead of the "
         "model's own: a decoder-only fine-tune of it makes the same tokens",
     )
+    p.add_argument("--dtype", choices=("float32", "bfloat16"),
+                   help="run the AR model in this dtype (default: its saved one)")  # fmt: skip
     p.add_argument("--data-dir", required=True, help="a built SyncScenes data set")
     p.add_argument("--split", default="test")
     p.add_argument("--num-clips", type=int, default=100)
@@ -137,12 +139,12 @@ def main(argv=None) -> int:
                 raise SystemExit(f"--rescore: {out} was made with --{key.replace('_', '-')} "
                                  f"{previous[key]}, not {getattr(args, key)}")  # fmt: skip
         # what the wavs were made with, not this command line's sampling flags
-        for key in ("model", "codec", "num_samples", "refine_steps"):
+        for key in ("model", "codec", "dtype", "num_samples", "refine_steps"):
             setattr(args, key, previous.get(key))
         count = min(previous["num_clips"], len(clips))
         times = previous["seconds"]
     else:
-        pipe = V2A.from_pretrained(args.model, codec=args.codec)
+        pipe = V2A.from_pretrained(args.model, codec=args.codec, dtype=args.dtype)
         if pipe.refiner is None:
             raise SystemExit(
                 f"model {args.model!r} has no refiner: AR+diffusion cannot be measured"
@@ -150,7 +152,8 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         times = generate_all(pipe, clips, count, args, out)
         times["wall"] = time.perf_counter() - t0
-    results = {"model": args.model, "codec": args.codec, "data_dir": args.data_dir,
+    results = {"model": args.model, "codec": args.codec, "dtype": args.dtype,
+               "data_dir": args.data_dir,
                "split": args.split, "num_clips": count, "num_samples": args.num_samples,
                "refine_steps": args.refine_steps}  # fmt: skip
     for mode in MODES:

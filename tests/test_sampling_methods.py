@@ -109,3 +109,18 @@ def test_bisection_cutoffs_equal_sorting():
         for kk in range(3):
             kept = set(order[b, kk, : n_keep[b, kk]].tolist())
             assert set(np.asarray(draws[:, b, kk]).tolist()) <= kept
+
+
+def test_blocked_cumsum_and_draw_frequencies_match_the_softmax():
+    from v2a_jax.sampling.methods import _count, _cumsum
+
+    p = jax.random.uniform(jax.random.key(6), (3, 2, 1024))
+    np.testing.assert_allclose(_cumsum(p), jnp.cumsum(p, -1), rtol=1e-5)
+    mask = p > 0.5
+    np.testing.assert_array_equal(_count(mask)[..., 0], mask.sum(-1))
+    # V = 64: two blocks of the blocked running sum; 20,000 draws against the softmax
+    logits = jax.random.normal(jax.random.key(7), (1, 1, 64)) * 1.5
+    keys = jax.random.split(jax.random.key(8), 20_000)
+    draws = np.asarray(jax.vmap(lambda r: _call(Temperature(1.0), logits, r))(keys)).ravel()
+    freq = np.bincount(draws, minlength=64) / draws.size
+    np.testing.assert_allclose(freq, np.asarray(jax.nn.softmax(logits[0, 0])), atol=0.01)

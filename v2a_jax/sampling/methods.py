@@ -39,6 +39,23 @@ def _per_row(draw, logits_bkv: jax.Array, rng: jax.Array) -> jax.Array:
     return draw(logits_bkv, rng)
 
 
+def _cumsum(p_nv: jax.Array, block: int = 32) -> jax.Array:
+    """Running sums along the last axis ([..., V]) as two small matmuls with triangles of ones.
+
+    Within blocks of ``block`` entries, then the blocks' offsets. On XLA's CPU backend
+    ``jnp.cumsum`` is a chain of reduce-windows, several times slower at the sampler's sizes
+    (``experiments/bench_sampling.py``). Falls back to ``jnp.cumsum`` when ``block`` does
+    not divide V.
+    """
+    v = p_nv.shape[-1]
+    if v % block or v == block:
+        return jnp.cumsum(p_nv, axis=-1)
+    blocks = p_nv.reshape(*p_nv.shape[:-1], v // block, block)
+    within = blocks @ jnp.triu(jnp.ones((block, block), p_nv.dtype))
+    before = jnp.triu(jnp.ones((v // block, v // block), p_nv.dtype), 1)
+    return (within + (within[..., -1] @ before)[..., None]).reshape(p_nv.shape)
+
+
 def _categorical(logits: jax.Array, rng: jax.Array) -> jax.Array:
     """One draw per row of ``logits`` ([..., V]) from ``softmax(logits)``, by inverting the CDF.
 
@@ -47,19 +64,30 @@ def _categorical(logits: jax.Array, rng: jax.Array) -> jax.Array:
     step. Tokens at ``_NEG_INF`` get probability exactly 0 and are never drawn.
     """
     p = jnp.exp(logits - jnp.max(logits, axis=-1, keepdims=True))
-    cdf = jnp.cumsum(p, axis=-1)
+    cdf = _cumsum(p)
     keep = p > 0
-    # The total over kept tokens only: XLA's cumsum is a tree scan, so a zero entry's running sum
-    # may differ from its neighbour's by rounding; this bound keeps the pick on a kept token.
+    # The total over kept tokens only: a zero entry's running sum may differ from its
+    # neighbour's by rounding; this bound keeps the pick on a kept token.
     total = jnp.max(jnp.where(keep, cdf, 0.0), axis=-1, keepdims=True)
     u = 1.0 - jax.random.uniform(rng, logits.shape[:-1] + (1,))  # in (0, 1]
-    # The first kept token whose running sum reaches u * total.
-    return jnp.argmax(keep & (cdf >= u * total), axis=-1).astype(jnp.int32)
+    # The first kept token whose running sum reaches u * total: a min over indices (a plain
+    # reduction; argmax is a variadic one, slower on the CPU).
+    index = jax.lax.broadcasted_iota(jnp.int32, logits.shape, logits.ndim - 1)
+    hit = keep & (cdf >= u * total)
+    return jnp.min(jnp.where(hit, index, logits.shape[-1] - 1), axis=-1).astype(jnp.int32)
 
 
 def _check_temperature(temperature: float) -> None:
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0 (use Greedy() for argmax), got {temperature}")
+
+
+def _count(mask_bkv: jax.Array) -> jax.Array:
+    """True entries along the last axis, [B, K, 1] float32 (exact: a bf16 0/1 matrix times a
+    vector of ones, accumulated in float32; as a matmul it skips the CPU backend's
+    reduce-window rewrite of a long sum)."""
+    ones_v1 = jnp.ones((mask_bkv.shape[-1], 1), jnp.bfloat16)
+    return jnp.matmul(mask_bkv.astype(jnp.bfloat16), ones_v1, preferred_element_type=jnp.float32)
 
 
 def _threshold(x_bkv: jax.Array, enough, iters: int = 30) -> jax.Array:
@@ -121,7 +149,7 @@ class TopK:
         scaled_bkv = logits_bkv.astype(jnp.float32) / self.temperature
         k = min(self.k, scaled_bkv.shape[-1])
         # The k-th largest value; ties with it are kept (never fewer than k candidates).
-        kth_bk1 = _threshold(scaled_bkv, lambda m: jnp.sum(m, axis=-1, keepdims=True) >= k)
+        kth_bk1 = _threshold(scaled_bkv, lambda m: _count(m) >= k)
         masked_bkv = jnp.where(scaled_bkv >= kth_bk1, scaled_bkv, _NEG_INF)
         return _per_row(_categorical, masked_bkv, rng)
 
