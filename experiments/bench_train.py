@@ -59,12 +59,14 @@ def _records(config, seconds: float, n: int) -> list[dict]:
 
 
 def matmul_peak(dtype: str, size: int | None = None, repeats: int = 5) -> dict:
-    """FLOP/s of a timed square ``jnp.dot`` of ``size`` (default 2048 on CPU, 8192 elsewhere)."""
+    """FLOP/s of a timed square ``jnp.dot`` of ``size`` (default 2048 on CPU, 8192 elsewhere),
+    accumulated in float32 as the model's products are (``v2a_jax/layers/dot.py``; on the CPU a
+    bf16 -> bf16 product takes a slower path than bf16 -> f32, so it would understate the peak)."""
     n = size or (2048 if jax.default_backend() == "cpu" else 8192)
     key_a, key_b = jax.random.split(jax.random.key(0))
     a = jax.random.normal(key_a, (n, n), dtype)
     b = jax.random.normal(key_b, (n, n), dtype)
-    dot = jax.jit(jnp.dot)
+    dot = jax.jit(lambda a, b: jnp.dot(a, b, preferred_element_type=jnp.float32))
     dot(a, b).block_until_ready()
     times = []
     for _ in range(repeats):
