@@ -43,9 +43,8 @@ def _cumsum(p_nv: jax.Array, block: int = 32) -> jax.Array:
     """Running sums along the last axis ([..., V]) as two small matmuls with triangles of ones.
 
     Within blocks of ``block`` entries, then the blocks' offsets. On XLA's CPU backend
-    ``jnp.cumsum`` is a chain of reduce-windows, several times slower at the sampler's sizes
-    (``experiments/bench_sampling.py``). Falls back to ``jnp.cumsum`` when ``block`` does
-    not divide V.
+    ``jnp.cumsum`` is a chain of reduce-windows, slower at the sampler's sizes. Falls back to
+    ``jnp.cumsum`` when ``block`` does not divide V (or V is one block).
     """
     v = p_nv.shape[-1]
     if v % block or v == block:
