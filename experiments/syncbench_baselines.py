@@ -39,6 +39,7 @@ from v2a_jax.io.atomic import atomic_path
 from v2a_jax.io.audio import write_wav
 
 SHIFT_S = 0.2
+CHANCE_SHIFTS_MS = (50, 100, 200, 300, 500, 1000)  # delays of the annotations alone
 COLUMNS = ("onset_f1", "onset_precision", "onset_recall", "onset_offset_ms", "adherence", "fad",
            "neg_suppression", "neg_suppression_visible", "neg_suppression_not_visible",
            "neg_band_suppression", "num_problems")  # fmt: skip
@@ -87,19 +88,28 @@ def _write_rows(clips, work: Path, rng) -> dict[str, Path]:
     return rows
 
 
-def chance_onset_f1(clips, tolerance_s: float = 0.05, seed: int = 0) -> dict[str, float]:
-    """Onset F1 of event trains that carry no sync information, against the annotations."""
+def chance_onset_f1(clips, tolerance_s: float = 0.05, seed: int = 0) -> dict:
+    """Onset F1 of event trains that carry no sync information, against the annotations.
+
+    ``annotations_shifted`` maps a delay in ms to the F1 of the exact annotations delayed by it: a
+    perfect detector's score at that sync error (SyncScenes keeps events 250 ms apart, so delays
+    up to 200 ms score 0 and longer ones fall to the chance level of the event rate).
+    """
     events = [np.array([e["time_s"] for e in c["annotation"].get("events", [])]) for c in clips]
     duration = [len(c["audio"]) / c["sample_rate"] for c in clips]
     rate = sum(map(len, events)) / sum(duration)
     rng = np.random.default_rng(seed)
-    shifted, other, poisson = MatchCounts(), MatchCounts(), MatchCounts()
+    shifted = {ms: MatchCounts() for ms in CHANCE_SHIFTS_MS}
+    other, poisson = MatchCounts(), MatchCounts()
     for i, (ev, dur) in enumerate(zip(events, duration, strict=True)):
-        late = ev + SHIFT_S
-        shifted += match_onsets(late[late < dur], ev, tolerance_s)
+        for ms in shifted:
+            late = ev + ms / 1000
+            shifted[ms] += match_onsets(late[late < dur], ev, tolerance_s)
         other += match_onsets(events[(i + 1) % len(events)], ev, tolerance_s)
         poisson += match_onsets(rng.uniform(0, dur, rng.poisson(rate * dur)), ev, tolerance_s)
-    return {"events_per_s": rate, "annotations_shifted_200ms": shifted.f1,
+    return {"events_per_s": rate,
+            "annotations_shifted_200ms": shifted[round(SHIFT_S * 1000)].f1,
+            "annotations_shifted": {str(ms): c.f1 for ms, c in shifted.items()},
             "annotations_other_clip": other.f1, "poisson_same_rate": poisson.f1}  # fmt: skip
 
 
@@ -180,6 +190,8 @@ def markdown(summary: dict) -> str:
         f"another clip's annotations {ch['annotations_other_clip']:.3f}, "
         f"Poisson onsets at the same rate {ch['poisson_same_rate']:.3f}"
     )
+    curve = ", ".join(f"{ms} ms {f1:.3f}" for ms, f1 in ch["annotations_shifted"].items())
+    lines.append(f"Annotations delayed by: {curve}")
     return "\n".join(lines) + "\n"
 
 

@@ -122,3 +122,22 @@ def test_diversity_and_suppression_helpers():
     assert negated_layers("") == []
     assert fraction_removed([0.8, 0.6], [0.2, 0.0]) == pytest.approx(1 - 0.1 / 0.7)
     assert fraction_removed([], []) is None
+
+
+def test_chance_curve_of_the_baselines_script_on_hand_made_events():
+    """Annotations delayed by d match themselves only when an event lies d +- 50 ms later."""
+    from experiment_scripts import load_experiment
+
+    chance = load_experiment("syncbench_baselines").chance_onset_f1
+    sr = 1000
+    clips = [{"annotation": {"events": [{"time_s": t} for t in (0.5, 1.0, 2.0)]},
+              "audio": np.zeros(4 * sr), "sample_rate": sr}]  # fmt: skip
+    out = chance(clips)
+    curve = out["annotations_shifted"]
+    assert out["events_per_s"] == pytest.approx(0.75)
+    assert curve["50"] == 1.0  # within the tolerance: every event matches itself
+    assert curve["100"] == 0.0 and curve["200"] == 0.0 and curve["300"] == 0.0
+    # 500 ms: 0.5 -> 1.0 matches, 1.0 -> 1.5 and 2.0 -> 2.5 do not: P = R = 1/3.
+    assert curve["500"] == pytest.approx(1 / 3)
+    assert curve["1000"] == pytest.approx(1 / 3)  # 1.0 -> 2.0
+    assert out["annotations_shifted_200ms"] == curve["200"]

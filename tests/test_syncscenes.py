@@ -17,6 +17,7 @@ from v2a_jax.data.syncscenes import (
     render_clip,
 )
 from v2a_jax.data.syncscenes import captions as cap
+from v2a_jax.data.syncscenes.constants import MIN_EVENT_GAP_S
 from v2a_jax.data.syncscenes.materials import sample_timbre, synth_kernels
 from v2a_jax.data.syncscenes.motion import Bounce
 from v2a_jax.data.syncscenes.render import scene_for
@@ -85,8 +86,17 @@ def test_events_are_separated_and_inside_the_window(clips):
     for clip in clips:
         samples = np.array([e["sample"] for e in clip.annotation["events"]])
         assert len(samples) >= 1
-        assert np.all(np.diff(samples) >= 0.06 * SR), clip.clip_id
+        assert np.all(np.diff(samples) >= MIN_EVENT_GAP_S * SR - 1), clip.clip_id  # snapped
         assert samples[0] >= 0.1 * SR and samples[-1] <= 4.0 * SR - 0.05 * SR
+
+
+def test_a_200ms_sync_error_never_lands_on_another_event(clips):
+    """Events >= 250 ms apart: every event delayed by 200 ms is > 50 ms from all events."""
+    assert MIN_EVENT_GAP_S >= 0.2 + 0.05
+    for clip in clips:
+        t = np.array([e["time_s"] for e in clip.annotation["events"]])
+        late = t + 0.2
+        assert np.all(np.min(np.abs(late[:, None] - t[None, :]), axis=1) > 0.05 - 1e-4), clip.clip_id
 
 
 def test_every_onset_is_audible_in_the_foreground_stem(clips):

@@ -4,8 +4,9 @@ Event times come from each motion's physics (a ball's contacts from gravity and 
 from a grid. Two rules keep onset evaluation well defined, and are checked on the real foreground
 audio as objects are added:
 
-- separation: all events of a clip are ``MIN_EVENT_GAP_S`` apart, after ``FIRST_EVENT_S`` and
-  before the last ``END_MARGIN_S``;
+- separation: all events of a clip, an object's own and those of different objects, are
+  ``MIN_EVENT_GAP_S`` apart, after ``FIRST_EVENT_S`` and before the last ``END_MARGIN_S`` (a ball
+  comes to rest before a hop that short, a flash or a strike waits at least that long);
 - audibility: at every onset the foreground's RMS over the next ``ONSET_WINDOW_S`` is at least
   ``ONSET_RATIO`` times that over the previous window (no event hides in another's ring).
 
@@ -123,7 +124,7 @@ def _throw(rng, cfg, material, floor_y, half_h, ring_s) -> Bounce | None:
     release = rng.uniform(0.0, min(1.5, 0.4 * cfg.duration_s)) if held else 0.0
     ball = Bounce(h0, v0, release, g, rng.uniform(*RESTITUTION[material]),
                   vx=rng.uniform(-0.06, 0.06) * cfg.width)  # fmt: skip
-    ball.solve(cfg.duration_s, max(MIN_HOP_S, 1.2 * ring_s))
+    ball.solve(cfg.duration_s, max(MIN_HOP_S, MIN_EVENT_GAP_S, 1.2 * ring_s))
     times = ball.contacts_s
     if not len(times) or times[0] < FIRST_EVENT_S or times[-1] > cfg.duration_s - END_MARGIN_S:
         return None
@@ -196,10 +197,10 @@ def _place_hits(rng, cfg, kind, material, timbre, kernels, floor_y, half_h, fg, 
     sr = cfg.sample_rate
     window = max(1, round(ONSET_WINDOW_S * sr))
     if kind == "strike":
-        times = _renewal(rng, cfg, STROKE_S, 1.2)
+        times = _renewal(rng, cfg, max(STROKE_S, MIN_EVENT_GAP_S), 1.2)
         gains = rng.uniform(0.45, 1.0, len(times))
     else:
-        gap = timbre.beep_s + 0.12  # the light goes dark between beeps
+        gap = max(timbre.beep_s + 0.12, MIN_EVENT_GAP_S)  # the light goes dark between beeps
         times = _renewal(rng, cfg, gap, gap + 0.8)
         gains = rng.uniform(0.6, 0.9, len(times))
     keep = _clear(times, taken / sr)
