@@ -70,9 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     clips = list(open_split(args.data_dir, args.split, args.name))
     current = {f.name: getattr(OnsetConfig(), f.name) for f in dataclasses.fields(OnsetConfig)}
     rows = tune(clips)
+    seconds = round(time.perf_counter() - t0, 1)
     result = {"data_dir": args.data_dir, "split": args.split, "num_clips": len(clips),
               "current": {"settings": current, **score(clips, OnsetConfig())},
-              "grid": GRID, "rows": rows, "seconds": round(time.perf_counter() - t0, 1)}  # fmt: skip
+              "grid": GRID, "rows": rows, "seconds": seconds}  # fmt: skip
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out) as tmp:

@@ -102,6 +102,21 @@ def test_frechet_distance_of_identical_sets_is_zero_and_grows_with_a_shift():
         frechet_distance(a[:1], a)
 
 
+def test_frechet_distance_with_singular_covariances():
+    """4 embeddings in 128 dimensions (rank-3 covariances): copies score 0, shifts |d|^2, and a
+    diagonal case matches the closed form sum (sqrt(s_a) - sqrt(s_b))^2."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 128))
+    assert frechet_distance(x, x) == pytest.approx(0.0, abs=1e-9)
+    assert frechet_distance(x, x + 0.5) == pytest.approx(128 * 0.25, rel=1e-5)  # sqrt(round-off)
+    basis = np.eye(6)[:, :3]  # both sets spread along the same 3 axes of 6, by 1 and by 3
+    u = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1.0]])
+    a, b = u @ basis.T, 3 * u @ basis.T
+    var_a, var_b = np.var(u[:, 0], ddof=1), 9 * np.var(u[:, 0], ddof=1)
+    expected = 3 * (np.sqrt(var_a) - np.sqrt(var_b)) ** 2
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=1e-9)
+
+
 def test_macro_f1_and_multi_hot():
     wanted = labels_multi_hot([["metal", "rain"], ["wood"]])
     probs = wanted.astype(np.float32) * 0.9
