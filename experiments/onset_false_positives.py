@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 from pathlib import Path
 
 import numpy as np
 
 from v2a_jax.eval.onsets import detect_onsets
 from v2a_jax.eval.report import _references
-from v2a_jax.io.atomic import atomic_path
+from v2a_jax.io.atomic import write_json
 from v2a_jax.io.audio import read_wav
 
 
@@ -72,9 +71,7 @@ def main(argv=None) -> int:
         report[name]["total"] = sum(report[name][k] for k in ("after", "before", "between"))
         report[name]["per_label"] = dict(per_label[name].most_common())
         print(name, {k: v for k, v in report[name].items() if k != "per_label"})
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(args.out) as tmp:
-        Path(tmp).write_text(json.dumps(report, indent=1) + "\n")
+    write_json(args.out, report)
     return 0
 
 

@@ -15,14 +15,13 @@ onset is blurred, near 0 when the event is gone. Writes JSON and prints a table.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
 from v2a_jax.data.loaders import open_split
 from v2a_jax.eval.onsets import OnsetConfig, detect_onsets
-from v2a_jax.io.atomic import atomic_path
+from v2a_jax.io.atomic import write_json
 from v2a_jax.io.audio import read_wav
 
 
@@ -131,9 +130,7 @@ def main(argv=None) -> int:
                     else ""
                 )
             )
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(args.out) as tmp:
-        Path(tmp).write_text(json.dumps(report, indent=1) + "\n")
+    write_json(args.out, report)
     return 0
 
 

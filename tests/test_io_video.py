@@ -8,6 +8,7 @@ priming delay, so the decoded audio lines up with what was written within 2 samp
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 
 import av
@@ -16,7 +17,7 @@ import pytest
 import soundfile as sf
 from scipy.signal import butter, sosfilt
 
-from v2a_jax.io.atomic import atomic_path
+from v2a_jax.io.atomic import atomic_path, write_json
 from v2a_jax.io.video import VideoReadError, mux_audio, probe_video, read_video, write_video
 
 SR = 16000
@@ -303,3 +304,13 @@ def test_integer_pcm_audio_is_scaled_and_late_audio_stays_in_sync(tmp_path):
     assert np.abs(clip.audio[: SR // 2 - 16]).max() < 1e-3  # silence until the audio starts
     assert abs(np.abs(clip.audio[SR // 2 + 100 : 3 * SR // 2 - 100]).max() - 0.4) < 0.01
     assert np.abs(clip.audio[3 * SR // 2 + 16 :]).max() < 1e-3
+
+
+def test_write_json_replaces_whole_and_keeps_the_old_file_on_bad_input(tmp_path):
+    target = tmp_path / "sub" / "r.json"
+    write_json(target, {"a": 1})
+    assert json.loads(target.read_text()) == {"a": 1} and target.read_text().endswith("\n")
+    with pytest.raises(TypeError):
+        write_json(target, {"a": object()})  # not JSON: the file keeps its old content
+    assert json.loads(target.read_text()) == {"a": 1}
+    assert [p.name for p in target.parent.iterdir()] == ["r.json"]

@@ -8,6 +8,7 @@ expected, and an existing file is only ever replaced by a complete one.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -55,3 +56,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_json(path: str | Path, obj) -> None:
+    """Writes ``obj`` as indented JSON (one space, a final newline) to ``path``, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=1) + "\n")

@@ -174,18 +174,16 @@ def _sample_window(
     return revert_delay(state.seq_bsk, num_frames), state.logits_bskv
 
 
-_sample_window_jit = jax.jit(
-    _sample_window,
-    static_argnames=(
-        "graphdef",
-        "guidance",
-        "method",
-        "num_frames",
-        "record_logits",
-        "cache_segment_steps",
-        "share_video",
-    ),
+STATIC_ARGNAMES = (  # of ``_sample_window``: one compiled program per combination
+    "graphdef",
+    "guidance",
+    "method",
+    "num_frames",
+    "record_logits",
+    "cache_segment_steps",
+    "share_video",
 )
+_sample_window_jit = jax.jit(_sample_window, static_argnames=STATIC_ARGNAMES)
 
 
 def compiled_programs() -> int:
