@@ -11,7 +11,8 @@ that of the encoder's latent.
         --steps 150 --out out/codec_decoder_headroom.json
 
 A small gain says the decoder, not the latent, limits fidelity: no refiner can do much better
-than the codec it decodes with.
+than the codec it decodes with. ``--wav-dir`` keeps the best latents' audio, so that
+``onset_misses.py`` can say whether any latent brings back what the decoder loses (tones).
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from v2a_jax.codec import Codec
 from v2a_jax.data.loaders import open_split
 from v2a_jax.diffusion.metrics import multiscale_mel_distance
 from v2a_jax.io.atomic import atomic_path
+from v2a_jax.io.audio import write_wav
 
 
 def best_latent_distance(codec, wave: np.ndarray, sr: int, steps: int, lr: float):
-    """(mel distance of the encoder's latent, of the optimised latent) for one clip [S]."""
+    """(mel distance of the encoder's latent, of the optimised latent, the optimised latent's
+    audio float32 [S]) for one clip [S]."""
     import torch
 
     from v2a_jax.codec.training.losses import MultiScaleMelLoss
@@ -52,8 +55,8 @@ def best_latent_distance(codec, wave: np.ndarray, sr: int, steps: int, lr: float
         loss_fn(decode(z_bdt), target).backward()
         opt.step()
     with torch.no_grad():
-        after = multiscale_mel_distance(decode(z_bdt)[0, 0].numpy(), wave, sr)
-    return before, after
+        audio = decode(z_bdt)[0, 0].numpy().astype(np.float32)
+    return before, multiscale_mel_distance(audio, wave, sr), audio
 
 
 def main(argv=None) -> int:
@@ -67,6 +70,9 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=150, help="Adam steps on the latent")
     p.add_argument("--lr", type=float, default=0.05)
     p.add_argument("--out", required=True)
+    p.add_argument("--wav-dir", default=None,
+                   help="also write each clip's best-latent audio here as <clip_id>.wav (the "
+                        "form v2a eval and onset_misses.py read)")  # fmt: skip
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     codec = Codec.from_pretrained(args.codec)
@@ -76,10 +82,12 @@ def main(argv=None) -> int:
     rows = []
     for i in range(min(args.num_clips, len(clips))):
         clip, t0 = clips[i], time.perf_counter()
-        before, after = best_latent_distance(
+        before, after, audio = best_latent_distance(
             codec, np.asarray(clip["audio"], np.float32), int(clip["sample_rate"]), args.steps,
             args.lr,
         )  # fmt: skip
+        if args.wav_dir:
+            write_wav(Path(args.wav_dir) / f"{clip['clip_id']}.wav", audio, codec.sample_rate)
         rows.append({"clip_id": clip["clip_id"], "encoder_latent": before, "best_latent": after,
                      "seconds": round(time.perf_counter() - t0, 1)})  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)
