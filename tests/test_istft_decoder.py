@@ -1,5 +1,6 @@
 """The inverse-STFT codec decoder: shapes, checkpoints, and a decoder swap that keeps the tokens."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -85,6 +86,16 @@ def test_shipping_a_decoder_only_run_keeps_the_tokens_lineage(tmp_path):
     assert card["init_card"]["name"] == "base-codec" and card["init_card"]["steps"] == 7
     text = (out / "CARD.md").read_text()
     assert "inverse-STFT decoder" in text and "frozen from `base-codec`, trained 7 steps" in text
+    # A decoder-only run from that shipped decoder keeps the whole chain down to the encoder.
+    train_codec(tmp_path / "run2", istft_cfg, dataclasses.replace(cfg, init_from=str(out)))
+    out2 = tmp_path / "shipped2"
+    argv2 = ["--run", str(tmp_path / "run2"), "--metrics", str(tmp_path / "m.json"),
+             "--hardware", "cpu", "--out", str(out2)]  # fmt: skip
+    assert ship.main(argv2) == 0
+    card2 = Codec.load(out2).card
+    assert card2["init_card"]["init_card"]["name"] == "base-codec"
+    text2 = (out2 / "CARD.md").read_text()
+    assert "decoder started from" in text2 and "frozen from `base-codec`, trained 7 steps" in text2
 
 
 @pytest.mark.parametrize("phase", ["integrated", "absolute"])

@@ -64,15 +64,25 @@ def _decoder_words(cfg: dict) -> str:
 
 
 def _lineage(card: dict) -> list[str]:
-    """Where a decoder-only run's encoder and quantizer (so its tokens) came from."""
-    init = card.get("init_card")
-    if not init:
-        return []
-    return [
-        f"- encoder and quantizer (so every token): frozen from `{init.get('name')}`, trained "
-        f"{init.get('steps')} steps in {init.get('wall_time_s')} s (its card: `init_card` in "
-        "codec.json); this run trained the decoder alone"
-    ]
+    """Where a decoder-only run's decoder started and where its encoder and quantizer (so its
+    tokens) came from, down the chain of ``init_card``s."""
+    lines, init = [], card.get("init_card")
+    while init:
+        deeper = init.get("init_card")
+        if init.get("train_config", {}).get("decoder_only") and deeper:
+            lines.append(
+                f"- decoder started from `{init.get('name')}`, itself a decoder-only run of "
+                f"{init.get('steps')} steps in {init.get('wall_time_s')} s"
+            )
+            init = deeper
+            continue
+        lines.append(
+            f"- encoder and quantizer (so every token): frozen from `{init.get('name')}`, trained "
+            f"{init.get('steps')} steps in {init.get('wall_time_s')} s (the cards: `init_card` in "
+            "codec.json, nested); this run trained the decoder alone"
+        )
+        break
+    return lines
 
 
 def main(argv=None) -> int:
@@ -101,7 +111,7 @@ def main(argv=None) -> int:
     init_from = card.get("train_config", {}).get("init_from")
     if init_from:  # keep the card of the codec whose encoder and quantizer this one froze
         init = Codec.from_pretrained(init_from)
-        card["init_card"] = {k: v for k, v in init.card.items() if k != "init_card"}
+        card["init_card"] = dict(init.card)  # with its own init_card: the whole lineage
         card["init_card"].setdefault("name", init.name)
     for path in args.extra:
         card["metrics"][Path(path).stem] = json.loads(Path(path).read_text())
