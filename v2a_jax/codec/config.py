@@ -17,9 +17,11 @@ import warnings
 from typing import Any
 
 DECODERS = ("seanet", "istft")
-ISTFT_PHASES = ("integrated", "absolute")  # see istft_decoder.py
+ISTFT_PHASES = ("integrated", "absolute", "griffin_lim")  # see istft_decoder.py
 # Fields added after format version 1 (all describe the decoder); absent means the default.
-_ADDED_LATER = ("decoder", "istft_dim", "istft_layers", "istft_upsample", "istft_phase")
+_ADDED_LATER = (
+    "decoder", "istft_dim", "istft_layers", "istft_upsample", "istft_phase", "istft_gl_iters",
+)  # fmt: skip
 # What only the decoder depends on: a decoder-only run may change these and keep the tokens.
 _DECODER_FIELDS = (*_ADDED_LATER, "trim_right_ratio")
 
@@ -58,8 +60,9 @@ class CodecConfig:
         istft_dim: width of the inverse-STFT decoder's ConvNeXt backbone.
         istft_layers: its ConvNeXt blocks.
         istft_upsample: its STFT frames per token frame.
-        istft_phase: ``"integrated"`` or ``"absolute"`` (see ``istft_decoder.py``); checkpoints
-            written before the field existed are absolute.
+        istft_phase: ``"integrated"``, ``"absolute"`` or ``"griffin_lim"`` (see
+            ``istft_decoder.py``); checkpoints written before the field existed are absolute.
+        istft_gl_iters: Griffin-Lim iterations when ``istft_phase="griffin_lim"``.
     """
 
     sample_rate: int = 16_000
@@ -91,6 +94,7 @@ class CodecConfig:
     istft_layers: int = 8
     istft_upsample: int = 2
     istft_phase: str = "absolute"
+    istft_gl_iters: int = 32
 
     def __post_init__(self):
         object.__setattr__(self, "ratios", tuple(int(r) for r in self.ratios))
@@ -103,6 +107,8 @@ class CodecConfig:
             problems.append(f"ratios must be positive integers, got {self.ratios}")
         if self.istft_phase not in ISTFT_PHASES:
             problems.append(f"istft_phase must be one of {ISTFT_PHASES}, got {self.istft_phase!r}")
+        if self.istft_gl_iters < 0:
+            problems.append(f"istft_gl_iters must be >= 0, got {self.istft_gl_iters}")
         if self.decoder not in DECODERS:
             problems.append(f"decoder must be one of {DECODERS}, got {self.decoder!r}")
         if problems:
@@ -194,6 +200,7 @@ def build_encodec_model(config: CodecConfig):
                 config.istft_layers,
                 config.istft_upsample,
                 config.istft_phase,
+                config.istft_gl_iters,
             )
         else:
             decoder = modules.SEANetDecoder(**seanet, trim_right_ratio=config.trim_right_ratio)

@@ -18,6 +18,14 @@ a signal periodic in the STFT hop, so a tone can only land on multiples of the f
 shipped SEANet decoder and the first inverse-STFT runs put a 1 kHz sine at 750 Hz). Integrated,
 the same stationary output is a steady phase advance: a tone at any frequency.
 
+``phase="griffin_lim"`` (session 12): the phase half of the head is not used; the decoder is
+trained on its predicted magnitude alone (``losses.stft_magnitude_loss``: the same STFT as the
+decoder's, no inverse transform in the loop) and the phase is found by fast Griffin-Lim at decode
+time (``griffin_lim.py``). Neither predicted phase mode learned to keep a tone's frames in phase:
+their overlap-add cancelled beeps 16 dB down, and no latent brought them back. Griffin-Lim on the
+real audio's magnitude keeps them, so only the magnitude has to be learned, which a loss reaches
+directly.
+
 It is a drop-in ``model.decoder`` of an ``encodec.EncodecModel``: latent [B, D, T] in, audio
 [B, 1, S] out. Fine-tuned alone on a trained codec's frozen tokens (``decoder_only``), it keeps
 every token the encoder makes.
@@ -29,6 +37,7 @@ import torch
 from torch import nn
 
 from .config import ISTFT_PHASES
+from .griffin_lim import griffin_lim
 
 
 def _nominal_phase(num_frames: int, num_bins: int, device) -> torch.Tensor:
@@ -66,8 +75,10 @@ class ISTFTDecoder(nn.Module):
         num_layers: ConvNeXt blocks.
         upsample: STFT frames per token frame (hop of the STFT = hop_length // upsample; its
             window is 4 STFT hops).
-        phase: ``"integrated"`` (predicted per-frame phase deviations, summed over frames) or
-            ``"absolute"`` (each frame's phase predicted directly, as Vocos).
+        phase: ``"integrated"`` (predicted per-frame phase deviations, summed over frames),
+            ``"absolute"`` (each frame's phase predicted directly, as Vocos) or
+            ``"griffin_lim"`` (magnitude only; phase by Griffin-Lim when decoding).
+        gl_iters: Griffin-Lim iterations of ``phase="griffin_lim"``.
     """
 
     def __init__(
@@ -78,13 +89,17 @@ class ISTFTDecoder(nn.Module):
         num_layers: int = 8,
         upsample: int = 2,
         phase: str = "integrated",
+        gl_iters: int = 32,
     ):
         super().__init__()
         if hop_length % upsample:
             raise ValueError(f"hop_length {hop_length} must be a multiple of upsample {upsample}")
         if phase not in ISTFT_PHASES:
             raise ValueError(f"phase must be one of {ISTFT_PHASES}, got {phase!r}")
+        if gl_iters < 0:
+            raise ValueError(f"gl_iters must be >= 0, got {gl_iters}")
         self.phase = phase
+        self.gl_iters = gl_iters
         self.hop_length = hop_length
         self.stft_hop = hop_length // upsample
         self.n_fft = 4 * self.stft_hop
@@ -105,8 +120,8 @@ class ISTFTDecoder(nn.Module):
                 self.head.bias[self.n_fft // 2 + 1 :].zero_()
         self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
 
-    def forward(self, z_bdt: torch.Tensor) -> torch.Tensor:
-        num_samples = z_bdt.shape[-1] * self.hop_length
+    def log_magnitude_and_phase(self, z_bdt: torch.Tensor):
+        """The head's two halves: log-magnitude and raw phase output, float [B, F, Q] each."""
         x_bef = self.upsample(self.embed(z_bdt))
         # One more frame than hops, so the centred inverse STFT covers the last samples too.
         x_bef = nn.functional.pad(x_bef, (0, 1), mode="replicate")
@@ -114,11 +129,21 @@ class ISTFTDecoder(nn.Module):
         for block in self.blocks:
             x_bef = block(x_bef)
         out_bfq = self.head(self.final_norm(x_bef.transpose(1, 2)))
-        log_mag_bfq, phase_bfq = out_bfq.chunk(2, dim=-1)
+        return out_bfq.chunk(2, dim=-1)
+
+    def forward(self, z_bdt: torch.Tensor) -> torch.Tensor:
+        num_samples = z_bdt.shape[-1] * self.hop_length
+        log_mag_bfq, phase_bfq = self.log_magnitude_and_phase(z_bdt)
+        mag_bfq = torch.exp(log_mag_bfq).clamp(max=1e2)
+        if self.phase == "griffin_lim":
+            wave_bs = griffin_lim(
+                mag_bfq.transpose(1, 2), self.n_fft, self.stft_hop, self.window, num_samples,
+                num_iters=self.gl_iters,
+            )  # fmt: skip
+            return wave_bs[:, None, :]
         if self.phase == "integrated":
             nominal_fq = _nominal_phase(*phase_bfq.shape[1:], device=phase_bfq.device)
             phase_bfq = nominal_fq + torch.cumsum(phase_bfq, dim=1)
-        mag_bfq = torch.exp(log_mag_bfq).clamp(max=1e2)
         spec_bqf = torch.polar(mag_bfq, phase_bfq).transpose(1, 2)
         wave_bs = torch.istft(
             spec_bqf,

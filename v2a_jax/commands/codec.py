@@ -44,8 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--istft-layers", type=int, default=8, help="istft decoder ConvNeXt blocks")
     train.add_argument(
         "--istft-phase", choices=ISTFT_PHASES, default="integrated",
-        help="istft decoder phase: summed per-frame deviations (tones at any pitch) or absolute",
+        help="istft decoder phase: summed per-frame deviations (tones at any pitch), absolute, "
+        "or griffin_lim (magnitude only, phase by Griffin-Lim when decoding)",
     )  # fmt: skip
+    train.add_argument(
+        "--istft-gl-iters", type=int, default=32, help="Griffin-Lim iterations (griffin_lim)"
+    )
     train.set_defaults(func=_train)
 
     rec = sub.add_parser("reconstruct", help="<clip_id>.wav of each clip after a codec round trip")
@@ -79,9 +83,8 @@ def _train(args: argparse.Namespace) -> int:
         )
     except ValueError as err:
         raise SystemExit(f"v2a codec train: {err}") from None
-    card = train_codec(
-        args.out,
-        CodecConfig(
+    try:
+        codec_config = CodecConfig(
             n_q=args.n_q,
             n_filters=args.n_filters,
             norm=args.norm,
@@ -89,9 +92,11 @@ def _train(args: argparse.Namespace) -> int:
             istft_dim=args.istft_dim,
             istft_layers=args.istft_layers,
             istft_phase=args.istft_phase,
-        ),
-        cfg,
-    )
+            istft_gl_iters=args.istft_gl_iters,
+        )
+        card = train_codec(args.out, codec_config, cfg)
+    except ValueError as err:
+        raise SystemExit(f"v2a codec train: {err}") from None
     print(f"codec written to {args.out}/codec after {card['steps']} steps")
     return 0
 

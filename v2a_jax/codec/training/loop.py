@@ -21,6 +21,11 @@ trained on those tokens, stay valid; only the audio the tokens decode to changes
 own headroom measurements say why this is the lever: its decoder ignores most of what the
 latent carries (codebooks 2-4 and the continuous latent decode within 1% of codebook 1).
 
+A magnitude-only decoder (``istft_phase="griffin_lim"``) is trained on its predicted spectrogram
+alone (``losses.stft_magnitude_loss``), without the adversarial phase; evaluation still decodes
+audio (Griffin-Lim) so its curve compares with the other recipes'. ``init_decoder`` starts such a
+decoder from a trained inverse-STFT decoder's weights (every tensor whose name and shape match).
+
 ``max_minutes`` stops a run after that much training wall time (it saves first), so a run can be
 planned to end at a given time and resumed later.
 
@@ -86,6 +91,9 @@ class TrainConfig:
     init_from: str | None = None
     # Train the decoder only (needs init_from and warmup_steps=0; see the module docstring).
     decoder_only: bool = False
+    # With init_from: also copy the decoder tensors whose names and shapes match init_from's
+    # (e.g. a trained inverse-STFT decoder into a Griffin-Lim one); otherwise a new decoder.
+    init_decoder: bool = False
     # Share of the batch decoded from the continuous (pre-quantization) latent instead of the
     # quantized one: a decoder that sees both can use the detail a refiner restores.
     continuous_latent_prob: float = 0.0
@@ -110,6 +118,8 @@ class TrainConfig:
             )
         if self.decoder_only and not self.init_from:
             raise ValueError("decoder_only needs init_from: the trained codec whose tokens to keep")
+        if self.init_decoder and not self.init_from:
+            raise ValueError("init_decoder needs init_from: the codec whose decoder to start from")
         if self.decoder_only and self.warmup_steps > 0:
             raise ValueError(
                 f"decoder_only needs warmup_steps=0, got {self.warmup_steps}: the warm-up bypasses "
@@ -256,11 +266,14 @@ def _install_reseeding(model, threshold: float) -> None:
         codebook.expire_codes_ = types.MethodType(_reseed_dead_codes_, codebook)
 
 
-def _init_weights(model, codec_config: CodecConfig, source: str, decoder_only: bool) -> None:
+def _init_weights(
+    model, codec_config: CodecConfig, source: str, decoder_only: bool, init_decoder: bool = False
+) -> None:
     """Copies the weights of the codec ``source`` ("default" or a folder) into ``model``.
 
     A decoder-only run may build another decoder (``--decoder istft`` on a SEANet codec): then
-    only the encoder and quantizer weights are copied and the new decoder starts fresh.
+    only the encoder and quantizer weights are copied and the new decoder starts fresh, unless
+    ``init_decoder``: then its tensors whose names and shapes match ``source``'s are copied too.
 
     Raises:
         ValueError: ``source``'s architecture differs from ``codec_config`` (beyond the decoder,
@@ -274,7 +287,12 @@ def _init_weights(model, codec_config: CodecConfig, source: str, decoder_only: b
         model.load_state_dict(init.model.state_dict())
     elif decoder_only and same_tokens:
         state = init.model.state_dict()
-        kept = {k: v for k, v in state.items() if not k.startswith("decoder.")}
+        own = model.state_dict()
+        kept = {
+            k: v for k, v in state.items()
+            if not k.startswith("decoder.")
+            or (init_decoder and k in own and own[k].shape == v.shape)
+        }  # fmt: skip
         missing, _ = model.load_state_dict(kept, strict=False)
         assert all(k.startswith("decoder.") for k in missing), missing
     else:
@@ -306,6 +324,7 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
         feature_matching,
         hinge_discriminator_loss,
         hinge_generator_loss,
+        stft_magnitude_loss,
         waveform_l1,
     )
 
@@ -316,8 +335,14 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
     from encodec import msstftd
 
     model = build_encodec_model(codec_config)
+    magnitude_only = getattr(model.decoder, "phase", None) == "griffin_lim"
+    if magnitude_only and cfg.adv_start < cfg.steps:
+        raise ValueError(
+            f"adv_start={cfg.adv_start} < steps={cfg.steps}: a Griffin-Lim decoder is trained on "
+            "its spectrogram alone; set --adv-start to at least --steps"
+        )
     if cfg.init_from:  # already trained: its input/output scale is learned, no gain applied
-        _init_weights(model, codec_config, cfg.init_from, cfg.decoder_only)
+        _init_weights(model, codec_config, cfg.init_from, cfg.decoder_only, cfg.init_decoder)
     elif cfg.input_gain != 1.0:
         _scale_input_output(model, cfg.input_gain)
     _install_reseeding(model, cfg.dead_code_threshold)
@@ -388,9 +413,17 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
             if cfg.continuous_latent_prob > 0:
                 pick = torch.from_numpy(data.rng.random(q.shape[0]) < cfg.continuous_latent_prob)
                 q = torch.where(pick[:, None, None], emb, q)
-        x = model.decoder(q)[..., : y.shape[-1]]
-        losses = {"l1": waveform_l1(x, y), "mel": mel_loss(x, y)}
-        if stft_loss is not None:
+        if magnitude_only:
+            dec = model.decoder
+            log_mag_bfq, _ = dec.log_magnitude_and_phase(q)
+            # the frames of the crop's own STFT (the encoder rounds a partial hop up)
+            log_mag_bfq = log_mag_bfq[:, : y.shape[-1] // dec.stft_hop + 1]
+            sr = codec_config.sample_rate
+            losses = {"spec": stft_magnitude_loss(log_mag_bfq, y, dec.n_fft, dec.stft_hop, sr)}
+        else:
+            x = model.decoder(q)[..., : y.shape[-1]]
+            losses = {"l1": waveform_l1(x, y), "mel": mel_loss(x, y)}
+        if stft_loss is not None and not magnitude_only:
             losses["stft"] = stft_loss(x, y)
         if step >= cfg.adv_start:
             fake_logits, fake_fmaps = disc(x)
@@ -403,7 +436,7 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
         if step >= cfg.adv_start:
             balancer.backward(losses, x)
         else:
-            sum(plain_weights[k] * v for k, v in losses.items()).backward()
+            sum(plain_weights.get(k, 1.0) * v for k, v in losses.items()).backward()
         opt_g.step()
         if step >= cfg.adv_start:
             real_logits, _ = disc(y)
@@ -416,7 +449,8 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
         step += 1
         elapsed += time.perf_counter() - start
         bar.update(1)
-        bar.set_postfix(mel=f"{losses['mel'].item():.3f}")
+        shown = "spec" if magnitude_only else "mel"
+        bar.set_postfix({shown: f"{losses[shown].item():.3f}"})
         if step % cfg.eval_every == 0 or step == cfg.steps:
             quantized = step > cfg.warmup_steps
             metrics = _eval_metrics(model, eval_batch, codec_config.sample_rate, quantized)

@@ -10,6 +10,9 @@ Legend: B batch, C channels (1), S samples, M mel bands, N frames, D discriminat
   STFTs (Parallel WaveGAN's auxiliary loss). Mel bands above ~1 kHz are wider than 100 Hz, so a
   tone and band-limited noise of the same energy look alike to the mel loss; only a linear
   spectrum at long windows tells a beep or a ringing glass from a hiss.
+- ``stft_magnitude_loss``: the magnitude-only (Griffin-Lim) decoder's loss, on the spectrogram it
+  predicts against the target's at the same STFT: spectral convergence, log-magnitude L1 and
+  log-mel L1. No inverse transform in the loop, so phase never hides a right magnitude.
 - ``hinge_*`` and ``feature_matching``: the MS-STFT discriminator's adversarial losses.
 """
 
@@ -116,6 +119,41 @@ def _magnitude(x_bs: torch.Tensor, n_fft: int) -> torch.Tensor:
     window = torch.hann_window(n_fft, device=x_bs.device)
     spec = torch.stft(x_bs, n_fft, n_fft // 4, window=window, return_complex=True)
     return spec.abs()
+
+
+def stft_magnitude_loss(
+    log_mag_bfq: torch.Tensor, y_bcs: torch.Tensor, n_fft: int, hop_length: int, sample_rate: int
+) -> torch.Tensor:
+    """Spectral convergence + L1(log |STFT|) + L1(log mel), predicted against the target's.
+
+    Args:
+        log_mag_bfq: float [B, F, Q] predicted natural-log magnitudes of the centred STFT
+            (Hann window ``n_fft``, ``hop_length``) of the audio to decode.
+        y_bcs: float [B, 1, S] target audio, ``S = (F - 1) * hop_length``.
+        n_fft, hop_length: that STFT.
+        sample_rate: for the 64 mel bands (HTK, as ``mel_spectrogram``).
+
+    Returns:
+        scalar loss. Logs are floored at 1e-5 on both sides, as the other spectral losses.
+    """
+    window = torch.hann_window(n_fft, device=y_bcs.device)
+    target_bqf = torch.stft(
+        y_bcs.flatten(0, 1), n_fft, hop_length, window=window, return_complex=True, center=True
+    ).abs()
+    if target_bqf.shape[-1] != log_mag_bfq.shape[1]:
+        raise ValueError(
+            f"{log_mag_bfq.shape[1]} predicted frames for a target of {target_bqf.shape[-1]}"
+        )
+    pred_bqf = log_mag_bfq.transpose(1, 2).clamp(max=torch.log(torch.tensor(1e2))).exp()
+    floor = 1e-5
+    convergence = torch.linalg.vector_norm(target_bqf - pred_bqf) / torch.linalg.vector_norm(
+        target_bqf
+    ).clamp(min=1e-8)
+    log_l1 = F.l1_loss(pred_bqf.clamp(min=floor).log(), target_bqf.clamp(min=floor).log())
+    fb = _mel_filterbank(sample_rate, n_fft, 64).to(y_bcs.device)
+    mel_pred, mel_target = (torch.einsum("mq,bqf->bmf", fb, m) for m in (pred_bqf, target_bqf))
+    mel_l1 = F.l1_loss(mel_pred.clamp(min=floor).log(), mel_target.clamp(min=floor).log())
+    return convergence + log_l1 + mel_l1
 
 
 def log_mel_distance(
