@@ -274,6 +274,8 @@ def _init_weights(
     A decoder-only run may build another decoder (``--decoder istft`` on a SEANet codec): then
     only the encoder and quantizer weights are copied and the new decoder starts fresh, unless
     ``init_decoder``: then its tensors whose names and shapes match ``source``'s are copied too.
+    With ``init_decoder`` a whole-codec run may change the decoder as well (its encoder and
+    quantizer start from ``source``'s and train on, so its tokens are new).
 
     Raises:
         ValueError: ``source``'s architecture differs from ``codec_config`` (beyond the decoder,
@@ -285,7 +287,7 @@ def _init_weights(
     same_tokens = codec_config.with_decoder_of(init.config) == init.config
     if init.config == codec_config:
         model.load_state_dict(init.model.state_dict())
-    elif decoder_only and same_tokens:
+    elif (decoder_only or init_decoder) and same_tokens:
         state = init.model.state_dict()
         own = model.state_dict()
         kept = {
@@ -299,7 +301,7 @@ def _init_weights(
         raise ValueError(
             f"init_from={source!r} has the architecture {init.config}, but this run builds "
             f"{codec_config}: pass the same --n-q, --n-filters and --norm (a decoder-only run "
-            "may change the decoder)"
+            "may change the decoder, and so may a run with --init-decoder)"
         )
 
 
