@@ -1,4 +1,4 @@
-"""The ceiling of a magnitude-only codec decoder: each clip rebuilt from its own |STFT| by Griffin-Lim.
+"""Ceiling of a magnitude-only codec decoder: clips rebuilt from their own |STFT| by Griffin-Lim.
 
     python experiments/griffin_lim_ceiling.py --data-dir workdirs/ss_val100 --split validation \\
         --out workdirs/gl_ceiling_val

@@ -55,10 +55,15 @@ def _markdown(card: dict) -> str:
 
 def _decoder_words(cfg: dict) -> str:
     if cfg.get("decoder", "seanet") == "istft":
+        if cfg.get("istft_phase") == "griffin_lim":
+            iters = cfg.get("istft_gl_iters")
+            synthesis = f"magnitude only, phase by {iters} Griffin-Lim iterations"
+        else:
+            synthesis = f"{cfg.get('istft_phase', 'absolute')} phase, then torch.istft"
         return (
             f"inverse-STFT decoder (Vocos-style: {cfg.get('istft_layers')} ConvNeXt blocks of "
             f"width {cfg.get('istft_dim')} at {cfg.get('istft_upsample')} STFT frames per token "
-            "frame, then torch.istft)"
+            f"frame; {synthesis})"
         )
     return "SEANet decoder"
 
