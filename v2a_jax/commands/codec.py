@@ -81,9 +81,6 @@ def _train(args: argparse.Namespace) -> int:
         cfg = TrainConfig(
             **{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
         )
-    except ValueError as err:
-        raise SystemExit(f"v2a codec train: {err}") from None
-    try:
         codec_config = CodecConfig(
             n_q=args.n_q,
             n_filters=args.n_filters,

@@ -377,7 +377,8 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
         print(f"resumed from {state_path} at step {step}")
     mel_loss = MultiScaleMelLoss(codec_config.sample_rate)
     stft_loss = MultiResolutionSTFTLoss() if cfg.stft_weight > 0 else None
-    plain_weights = {**cfg.plain_weights, "stft": cfg.stft_weight}
+    # "spec": the magnitude-only decoder's one loss (see stft_magnitude_loss)
+    plain_weights = {"spec": 1.0, **cfg.plain_weights, "stft": cfg.stft_weight}
     balancer = Balancer({**cfg.weights, **({"stft": cfg.stft_weight} if stft_loss else {})})
     _set_modes(model, cfg.decoder_only)
 
@@ -421,7 +422,7 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
             # the frames of the crop's own STFT (the encoder rounds a partial hop up)
             log_mag_bfq = log_mag_bfq[:, : y.shape[-1] // dec.stft_hop + 1]
             sr = codec_config.sample_rate
-            losses = {"spec": stft_magnitude_loss(log_mag_bfq, y, dec.n_fft, dec.stft_hop, sr)}
+            losses = {"spec": stft_magnitude_loss(log_mag_bfq, y, dec.n_fft, sr)}
         else:
             x = model.decoder(q)[..., : y.shape[-1]]
             losses = {"l1": waveform_l1(x, y), "mel": mel_loss(x, y)}
@@ -438,7 +439,7 @@ def train_codec(out_dir: str | Path, codec_config: CodecConfig, cfg: TrainConfig
         if step >= cfg.adv_start:
             balancer.backward(losses, x)
         else:
-            sum(plain_weights.get(k, 1.0) * v for k, v in losses.items()).backward()
+            sum(plain_weights[k] * v for k, v in losses.items()).backward()
         opt_g.step()
         if step >= cfg.adv_start:
             real_logits, _ = disc(y)

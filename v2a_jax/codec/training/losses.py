@@ -19,6 +19,7 @@ Legend: B batch, C channels (1), S samples, M mel bands, N frames, D discriminat
 from __future__ import annotations
 
 import functools
+import math
 
 import torch
 import torch.nn.functional as F
@@ -122,29 +123,26 @@ def _magnitude(x_bs: torch.Tensor, n_fft: int) -> torch.Tensor:
 
 
 def stft_magnitude_loss(
-    log_mag_bfq: torch.Tensor, y_bcs: torch.Tensor, n_fft: int, hop_length: int, sample_rate: int
+    log_mag_bfq: torch.Tensor, y_bcs: torch.Tensor, n_fft: int, sample_rate: int
 ) -> torch.Tensor:
     """Spectral convergence + L1(log |STFT|) + L1(log mel), predicted against the target's.
 
     Args:
         log_mag_bfq: float [B, F, Q] predicted natural-log magnitudes of the centred STFT
-            (Hann window ``n_fft``, ``hop_length``) of the audio to decode.
-        y_bcs: float [B, 1, S] target audio, ``S = (F - 1) * hop_length``.
-        n_fft, hop_length: that STFT.
+            (Hann window ``n_fft``, hop ``n_fft // 4``, as ``_magnitude``) of the audio to decode.
+        y_bcs: float [B, 1, S] target audio, ``S = (F - 1) * n_fft // 4``.
+        n_fft: that STFT's size.
         sample_rate: for the 64 mel bands (HTK, as ``mel_spectrogram``).
 
     Returns:
         scalar loss. Logs are floored at 1e-5 on both sides, as the other spectral losses.
     """
-    window = torch.hann_window(n_fft, device=y_bcs.device)
-    target_bqf = torch.stft(
-        y_bcs.flatten(0, 1), n_fft, hop_length, window=window, return_complex=True, center=True
-    ).abs()
+    target_bqf = _magnitude(y_bcs.flatten(0, 1), n_fft)
     if target_bqf.shape[-1] != log_mag_bfq.shape[1]:
         raise ValueError(
             f"{log_mag_bfq.shape[1]} predicted frames for a target of {target_bqf.shape[-1]}"
         )
-    pred_bqf = log_mag_bfq.transpose(1, 2).clamp(max=torch.log(torch.tensor(1e2))).exp()
+    pred_bqf = log_mag_bfq.transpose(1, 2).clamp(max=math.log(1e2)).exp()
     floor = 1e-5
     convergence = torch.linalg.vector_norm(target_bqf - pred_bqf) / torch.linalg.vector_norm(
         target_bqf
