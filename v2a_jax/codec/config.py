@@ -16,19 +16,21 @@ import math
 import warnings
 from typing import Any
 
+ENCODERS = ("seanet", "stft")
 DECODERS = ("seanet", "istft")
 ISTFT_PHASES = ("integrated", "absolute", "griffin_lim")  # see istft_decoder.py
-# Fields added after format version 1 (all describe the decoder); absent means the default.
-_ADDED_LATER = (
-    "decoder", "istft_dim", "istft_layers", "istft_upsample", "istft_phase", "istft_gl_iters",
-)  # fmt: skip
 # What only the decoder depends on: a decoder-only run may change these and keep the tokens.
-_DECODER_FIELDS = (*_ADDED_LATER, "trim_right_ratio")
+_DECODER_FIELDS = (
+    "decoder", "istft_dim", "istft_layers", "istft_upsample", "istft_phase", "istft_gl_iters",
+    "trim_right_ratio",
+)  # fmt: skip
+# Fields added after format version 1; absent means the default (what older checkpoints are).
+_ADDED_LATER = (*_DECODER_FIELDS[:-1], "encoder", "encoder_dim", "encoder_layers")
 
 
 @dataclasses.dataclass(frozen=True)
 class CodecConfig:
-    """Everything needed to rebuild an ``encodec.EncodecModel`` (SEANet + RVQ).
+    """Everything needed to rebuild an ``encodec.EncodecModel`` (encoder + RVQ + decoder).
 
     Attributes:
         sample_rate: audio sample rate in Hz.
@@ -55,8 +57,13 @@ class CodecConfig:
         kmeans_iters: k-means iterations at that initialisation.
         decay: EMA decay of the codebook updates.
         threshold_ema_dead_code: EMA cluster size below which a code is re-seeded.
+        encoder: ``"seanet"`` (EnCodec's, on the waveform) or ``"stft"`` (ConvNeXt on the
+            log-magnitude STFT, ``stft_encoder.py``; ``istft_upsample`` STFT frames per token
+            frame, as the inverse-STFT decoder); the quantizer is RVQ either way.
+        encoder_dim: width of the STFT encoder's ConvNeXt backbone.
+        encoder_layers: its ConvNeXt blocks.
         decoder: ``"seanet"`` (EnCodec's) or ``"istft"`` (a Vocos-style inverse-STFT decoder,
-            ``istft_decoder.py``); the encoder and quantizer are SEANet + RVQ either way.
+            ``istft_decoder.py``).
         istft_dim: width of the inverse-STFT decoder's ConvNeXt backbone.
         istft_layers: its ConvNeXt blocks.
         istft_upsample: its STFT frames per token frame.
@@ -89,6 +96,9 @@ class CodecConfig:
     kmeans_iters: int = 50
     decay: float = 0.99
     threshold_ema_dead_code: int = 2
+    encoder: str = "seanet"
+    encoder_dim: int = 128
+    encoder_layers: int = 4
     decoder: str = "seanet"
     istft_dim: int = 128
     istft_layers: int = 8
@@ -109,6 +119,10 @@ class CodecConfig:
             problems.append(f"istft_phase must be one of {ISTFT_PHASES}, got {self.istft_phase!r}")
         if self.istft_gl_iters < 0:
             problems.append(f"istft_gl_iters must be >= 0, got {self.istft_gl_iters}")
+        if self.encoder not in ENCODERS:
+            problems.append(f"encoder must be one of {ENCODERS}, got {self.encoder!r}")
+        if self.encoder == "stft" and (self.encoder_dim <= 0 or self.encoder_layers < 0):
+            problems.append("encoder_dim must be positive and encoder_layers >= 0")
         if self.decoder not in DECODERS:
             problems.append(f"decoder must be one of {DECODERS}, got {self.decoder!r}")
         if problems:
@@ -139,7 +153,8 @@ class CodecConfig:
     def from_dict(cls, d: dict[str, Any]) -> CodecConfig:
         """Strict inverse of :meth:`to_dict`: unknown or missing keys raise ``ValueError``.
 
-        The decoder fields may be missing: checkpoints written before they existed are SEANet.
+        The fields added later may be missing: checkpoints written before they existed have a
+        SEANet encoder and decoder.
         """
         if not isinstance(d, dict):
             raise TypeError(f"codec config must be a JSON object, got {type(d).__name__}")
@@ -189,7 +204,15 @@ def build_encodec_model(config: CodecConfig):
         lstm=config.lstm,
     )
     with quiet_weight_norm():
-        encoder = modules.SEANetEncoder(**seanet)
+        if config.encoder == "stft":
+            from .stft_encoder import STFTEncoder
+
+            encoder = STFTEncoder(
+                config.dimension, config.ratios, config.encoder_dim, config.encoder_layers,
+                config.istft_upsample,
+            )  # fmt: skip
+        else:
+            encoder = modules.SEANetEncoder(**seanet)
         if config.decoder == "istft":
             from .istft_decoder import ISTFTDecoder
 

@@ -12,7 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     train = sub.add_parser("train", help="train the project's codec (resumes from --out)")
     train.add_argument("--out", required=True, help="work dir: train_state.pt and codec/")
-    from v2a_jax.codec.config import DECODERS, ISTFT_PHASES
+    from v2a_jax.codec.config import DECODERS, ENCODERS, ISTFT_PHASES
     from v2a_jax.codec.training.loop import TrainConfig
 
     for field in dataclasses.fields(TrainConfig):
@@ -36,6 +36,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--n-q", type=int, default=4, help="codebooks K (4-8)")
     train.add_argument("--n-filters", type=int, default=16, help="SEANet base width")
     train.add_argument("--norm", default="weight_norm", help="SEANet conv normalisation")
+    train.add_argument(
+        "--encoder", choices=ENCODERS, default="seanet",
+        help="seanet (EnCodec's, on the waveform) or stft (ConvNeXt on the log-magnitude STFT)",
+    )  # fmt: skip
+    train.add_argument("--encoder-dim", type=int, default=128, help="stft encoder width")
+    train.add_argument("--encoder-layers", type=int, default=4, help="stft encoder ConvNeXt blocks")
     train.add_argument(
         "--decoder", choices=DECODERS, default="seanet",
         help="seanet (EnCodec's) or istft (Vocos-style: ConvNeXt + inverse STFT)",
@@ -85,6 +91,9 @@ def _train(args: argparse.Namespace) -> int:
             n_q=args.n_q,
             n_filters=args.n_filters,
             norm=args.norm,
+            encoder=args.encoder,
+            encoder_dim=args.encoder_dim,
+            encoder_layers=args.encoder_layers,
             decoder=args.decoder,
             istft_dim=args.istft_dim,
             istft_layers=args.istft_layers,

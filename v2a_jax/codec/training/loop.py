@@ -182,11 +182,14 @@ def _eval_metrics(model, batch_bcs, sample_rate, quantize: bool):
 def _scale_input_output(model, gain: float) -> None:
     """Multiplies the first encoder conv by ``gain`` and the last decoder conv by 1 / gain.
 
-    An inverse-STFT decoder has no last conv: its head already starts quiet (log-magnitude -5).
+    An inverse-STFT decoder has no last conv: its head already starts quiet (log-magnitude -5);
+    an STFT encoder takes log-magnitudes, whose scale does not depend on the audio's level.
     """
     import torch
 
-    convs = [(model.encoder.model[0].conv.conv, gain)]
+    convs = []
+    if hasattr(model.encoder, "model"):  # SEANet
+        convs.append((model.encoder.model[0].conv.conv, gain))
     if hasattr(model.decoder, "model"):  # SEANet
         convs.append((model.decoder.model[-1].conv.conv, 1.0 / gain))
     with torch.no_grad():
