@@ -58,6 +58,22 @@ def test_cli_reconstructs_each_clip_to_its_exact_length(tmp_path):
     for wav in wavs:
         audio, sr = read_wav(wav)
         assert sr == 16000 and audio.shape == (round(1.3 * 16000),)
+    # --through latent skips the quantizer: same layout and lengths, other audio
+    out_latent = tmp_path / "rec_latent"
+    assert main(["codec", "reconstruct", "--data-dir", str(data), "--codec", str(folder),
+                 "--out", str(out_latent), "--through", "latent"]) == 0  # fmt: skip
+    for wav in wavs:
+        audio, _ = read_wav(wav)
+        latent_audio, sr = read_wav(out_latent / wav.name)
+        assert sr == 16000 and latent_audio.shape == audio.shape
+        assert not np.allclose(latent_audio, audio)
+
+
+def test_reconstruct_refuses_an_unknown_path(tmp_path):
+    from v2a_jax.codec.reconstruct import reconstruct_split
+
+    with pytest.raises(ValueError, match="through='quantizer'"):
+        reconstruct_split(tmp_path, "test", None, tmp_path, through="quantizer")
 
 
 def test_cli_reconstruct_without_a_shipped_default_says_where_it_looked(

@@ -10,6 +10,8 @@ from tqdm import tqdm
 from v2a_jax.data.loaders import open_split
 from v2a_jax.io.audio import fit_length, resample, write_wav
 
+THROUGH = ("tokens", "latent")
+
 
 def reconstruct_split(
     data_dir: str | Path,
@@ -18,12 +20,18 @@ def reconstruct_split(
     out_dir: str | Path,
     name: str | None = None,
     batch_size: int = 8,
+    through: str = "tokens",
 ) -> list[str]:
     """Encodes and decodes every clip of ``split``; writes ``<out_dir>/<clip_id>.wav``.
 
     Clips are resampled to the codec's rate and back, and the output is trimmed or padded to the
-    clip's exact length (decoding gives whole codec frames). Returns the clip ids written.
+    clip's exact length (decoding gives whole codec frames). ``through="tokens"`` decodes the
+    tokens (the codec a model sees); ``through="latent"`` decodes the continuous pre-quantization
+    latent ``[B, T, D]`` instead, so that comparing the two separates what the quantizer loses
+    from what the encoder and decoder lose. Returns the clip ids written.
     """
+    if through not in THROUGH:
+        raise ValueError(f"through={through!r}: expected one of {THROUGH}")
     source = open_split(data_dir, split, name)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -33,7 +41,10 @@ def reconstruct_split(
         waves = [resample(c["audio"], c["sample_rate"], codec.sample_rate) for c in clips]
         longest = max(len(w) for w in waves)
         batch_bs = np.stack([fit_length(w, longest) for w in waves])
-        decoded_bs = codec.decode(codec.encode(batch_bs, sample_rate=codec.sample_rate))
+        if through == "tokens":
+            decoded_bs = codec.decode(codec.encode(batch_bs, sample_rate=codec.sample_rate))
+        else:
+            decoded_bs = codec.decode_latent(codec.encode_latent(batch_bs, codec.sample_rate))
         for clip, wave, decoded in zip(clips, waves, decoded_bs, strict=True):
             restored = resample(
                 fit_length(decoded, len(wave)), codec.sample_rate, clip["sample_rate"]

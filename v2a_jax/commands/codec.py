@@ -64,6 +64,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rec.add_argument("--codec", default="default", help="default, encodec_24khz or a folder")
     rec.add_argument("--out", required=True)
     rec.add_argument("--name", help="builder[/config] when the data dir holds several")
+    rec.add_argument(
+        "--through", choices=("tokens", "latent"), default="tokens",
+        help="decode the tokens (default) or the continuous latent, which skips the quantizer",
+    )  # fmt: skip
     rec.set_defaults(func=_reconstruct)
 
 
@@ -112,6 +116,8 @@ def _reconstruct(args: argparse.Namespace) -> int:
     from v2a_jax.codec.reconstruct import reconstruct_split
 
     codec = Codec.from_pretrained(args.codec)
-    ids = reconstruct_split(args.data_dir, args.split, codec, args.out, args.name)
+    ids = reconstruct_split(
+        args.data_dir, args.split, codec, args.out, args.name, through=args.through
+    )
     print(f"wrote {len(ids)} reconstructions to {args.out}")
     return 0
