@@ -85,7 +85,8 @@ def test_shipping_a_decoder_only_run_keeps_the_tokens_lineage(tmp_path):
     card = Codec.load(out).card
     assert card["init_card"]["name"] == "base-codec" and card["init_card"]["steps"] == 7
     text = (out / "CARD.md").read_text()
-    assert "inverse-STFT decoder" in text and "frozen from `base-codec`, trained 7 steps" in text
+    assert "EnCodec SEANet encoder" in text and "inverse-STFT decoder" in text
+    assert "frozen from `base-codec`, trained 7 steps" in text
     # A decoder-only run from that shipped decoder keeps the whole chain down to the encoder.
     train_codec(tmp_path / "run2", istft_cfg, dataclasses.replace(cfg, init_from=str(out)))
     out2 = tmp_path / "shipped2"

@@ -1,8 +1,11 @@
 """The spectral codec encoder: shapes, locality, a tone's bin, checkpoints and a training run."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
+from experiment_scripts import ROOT, load_script
 
 from v2a_jax.codec import Codec
 from v2a_jax.codec.config import CodecConfig
@@ -80,3 +83,12 @@ def test_a_whole_codec_run_with_a_griffin_lim_decoder_trains_and_resumes(tmp_pat
     assert codec.decode(tokens).shape == (8000,)
     cfg.steps = 4
     assert train_codec(tmp_path / "run", config, cfg)["steps"] == 4
+    # shipped, its card names the spectral encoder
+    ship = load_script(ROOT / "tokenizers" / "ship_codec.py")
+    (tmp_path / "m.json").write_text(json.dumps({"mel_distance": 1.0}))
+    argv = ["--run", str(tmp_path / "run"), "--metrics", str(tmp_path / "m.json"),
+            "--hardware", "cpu", "--out", str(tmp_path / "shipped")]  # fmt: skip
+    assert ship.main(argv) == 0
+    text = (tmp_path / "shipped" / "CARD.md").read_text()
+    assert "spectral encoder (log-magnitude STFT, 2 ConvNeXt blocks of width 32" in text
+    assert "SEANet" not in text and "Griffin-Lim" in text

@@ -23,7 +23,9 @@ def _markdown(card: dict) -> str:
         "",
         card.get("summary", ""),
         "",
-        "- architecture: EnCodec SEANet encoder + RVQ (the `encodec` package's modules), "
+        "- architecture: "
+        + _encoder_words(cfg)
+        + " + RVQ (the `encodec` package's), "
         + _decoder_words(cfg)
         + ", "
         f"{cfg.get('sample_rate')} Hz mono, hop {card.get('hop_length')} "
@@ -51,6 +53,15 @@ def _markdown(card: dict) -> str:
                  h.get("log_mel_distance", ""), h.get("si_snr_db", "")]  # fmt: skip
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _encoder_words(cfg: dict) -> str:
+    if cfg.get("encoder", "seanet") == "stft":
+        return (
+            f"spectral encoder (log-magnitude STFT, {cfg.get('encoder_layers')} ConvNeXt blocks "
+            f"of width {cfg.get('encoder_dim')}, a strided conv down to the token rate)"
+        )
+    return "EnCodec SEANet encoder (the `encodec` package's)"
 
 
 def _decoder_words(cfg: dict) -> str:
