@@ -91,4 +91,4 @@ def test_a_whole_codec_run_with_a_griffin_lim_decoder_trains_and_resumes(tmp_pat
     assert ship.main(argv) == 0
     text = (tmp_path / "shipped" / "CARD.md").read_text()
     assert "spectral encoder (log-magnitude STFT, 2 ConvNeXt blocks of width 32" in text
-    assert "SEANet" not in text and "Griffin-Lim" in text
+    assert "SEANet" not in text and "n_filters" not in text and "Griffin-Lim" in text

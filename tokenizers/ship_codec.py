@@ -30,7 +30,8 @@ def _markdown(card: dict) -> str:
         + ", "
         f"{cfg.get('sample_rate')} Hz mono, hop {card.get('hop_length')} "
         f"({card.get('frame_rate')} frames/s), K={cfg.get('n_q')} x {cfg.get('bins')}, "
-        f"D={cfg.get('dimension')}, n_filters={cfg.get('n_filters')}, norm={cfg.get('norm')}",
+        f"D={cfg.get('dimension')}"
+        + (", n_filters={n_filters}, norm={norm}".format(**cfg) if _uses_seanet(cfg) else ""),
         f"- trained: {card.get('steps')} steps, {card.get('wall_time_s')} s of training on "
         f"{card.get('hardware')}",
         f"- data: {card.get('data')}",
@@ -53,6 +54,11 @@ def _markdown(card: dict) -> str:
                  h.get("log_mel_distance", ""), h.get("si_snr_db", "")]  # fmt: skip
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _uses_seanet(cfg: dict) -> bool:
+    """Whether n_filters and norm mean anything: they size SEANet's encoder and decoder."""
+    return "seanet" in (cfg.get("encoder", "seanet"), cfg.get("decoder", "seanet"))
 
 
 def _encoder_words(cfg: dict) -> str:
