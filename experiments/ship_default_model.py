@@ -17,9 +17,21 @@ import json
 import shutil
 from pathlib import Path
 
+from v2a_jax.api import CODEC_NAME_FILE
 from v2a_jax.data.tokenized import read_codec_info
 from v2a_jax.io.atomic import atomic_path
 from v2a_jax.train.checkpoint import export_params
+
+
+def record_codec(out: Path, codec: str) -> None:
+    """Names ``codec`` as the shipped models' codec: ``out/codec_name.txt`` for the AR model
+    (``V2A.from_pretrained`` reads it before the training data's record) and the refiner's
+    ``model.codec`` (what its tokens and latents came from, under the name the package loads)."""
+    (out / CODEC_NAME_FILE).write_text(codec + "\n")
+    refiner_config = out / "refiner" / "config.json"
+    exported = json.loads(refiner_config.read_text())
+    exported["config"]["model"]["codec"] = codec
+    refiner_config.write_text(json.dumps(exported, indent=2) + "\n")
 
 
 def run_summary(workdir: Path) -> dict:
@@ -49,6 +61,8 @@ def run_summary(workdir: Path) -> dict:
 
 def _markdown(card: dict) -> str:
     lines = ["# v2a_jax default model", "", card["summary"], ""]
+    if card.get("codec"):
+        lines += [f"Decodes with the codec `{card['codec']}` (`{CODEC_NAME_FILE}`).", ""]
     for part in ("ar", "refiner"):
         run = card[part]
         lines += [
@@ -90,6 +104,12 @@ def main(argv=None) -> int:
     p.add_argument("--quality", help="experiments/quality_bar.py results.json")
     p.add_argument("--hardware", required=True)
     p.add_argument("--summary", default="", help="one honest paragraph on what it reaches")
+    p.add_argument(
+        "--codec", default="default",
+        help="the codec these models' tokens come from, as the package names it: recorded in "
+        f"{CODEC_NAME_FILE} and the refiner's config, so that loading never looks for the "
+        "training run's codec folder",
+    )  # fmt: skip
     p.add_argument("--out", default="v2a_jax/assets/model/default")
     args = p.parse_args(argv)
 
@@ -113,6 +133,8 @@ def main(argv=None) -> int:
         )
         card[part] = run
     card["ar"]["megabytes"] = round(_size_mb(out) - card["refiner"]["megabytes"], 2)
+    record_codec(out, args.codec)
+    card["codec"] = args.codec
     if args.quality:
         card["quality"] = json.loads(Path(args.quality).read_text())
         md = Path(args.quality).with_suffix(".md")

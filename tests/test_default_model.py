@@ -60,3 +60,29 @@ def test_default_makes_distinct_soundtracks_for_an_unseen_clip(pipe):
     rms = np.sqrt((out.waveforms**2).mean(-1))
     assert (rms > 1e-3).all(), rms
     assert not np.allclose(out.waveforms[0], out.waveforms[1])
+
+
+def test_the_shipped_model_names_its_codec_not_a_training_folder():
+    import json
+
+    from v2a_jax.api import CODEC_NAME_FILE
+
+    assert (DEFAULT_MODEL_DIR / CODEC_NAME_FILE).read_text().strip() == "default"
+    exported = json.loads((DEFAULT_MODEL_DIR / "refiner" / "config.json").read_text())
+    assert exported["config"]["model"]["codec"] == "default"
+
+
+def test_a_checkpoints_codec_name_file_picks_its_codec(tmp_path):
+    from v2a_jax.api import CODEC_NAME_FILE, _resolve_codec
+    from v2a_jax.codec import Codec
+    from v2a_jax.codec.config import CodecConfig
+
+    Codec.from_config(CodecConfig(kmeans_iters=2), seed=0).save(tmp_path / "my_codec")
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    (ckpt / CODEC_NAME_FILE).write_text(f"{tmp_path / 'my_codec'}\n")
+    codec, name = _resolve_codec(None, ckpt, config=None)
+    assert name == str(tmp_path / "my_codec") and codec.num_codebooks == 4
+    (ckpt / CODEC_NAME_FILE).write_text("\n")
+    with pytest.raises(ValueError, match="codec_name.txt is empty"):
+        _resolve_codec(None, ckpt, config=None)

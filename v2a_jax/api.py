@@ -59,9 +59,14 @@ def _check_compatible(cfg, codec, where: str) -> None:
         )
 
 
+# A shipped checkpoint's codec, as the package names it ("default" or a folder): one line.
+CODEC_NAME_FILE = "codec_name.txt"
+
+
 def _resolve_codec(codec, path: Path | None, config) -> tuple[Any, str]:
-    """The codec: given, else ``<checkpoint>/codec``, else the training data set's record,
-    else the default codec (this order; the manifest records which one was used)."""
+    """The codec: given, else ``<checkpoint>/codec``, else the name in
+    ``<checkpoint>/codec_name.txt``, else the training data set's record, else the default codec
+    (this order; the manifest records which one was used)."""
     from v2a_jax.codec import Codec
 
     if codec is not None and not isinstance(codec, str | os.PathLike):
@@ -70,6 +75,11 @@ def _resolve_codec(codec, path: Path | None, config) -> tuple[Any, str]:
         return Codec.from_pretrained(codec), str(codec)
     if path is not None and (path / "codec" / "codec.json").is_file():
         return Codec.load(path / "codec"), str(path / "codec")
+    if path is not None and (path / CODEC_NAME_FILE).is_file():
+        name = (path / CODEC_NAME_FILE).read_text().strip()
+        if not name:
+            raise ValueError(f"{path / CODEC_NAME_FILE} is empty: expected a codec name or folder")
+        return Codec.from_pretrained(name), name
     data_dir = getattr(getattr(config, "data", None), "data_dir", None)
     if data_dir and Path(data_dir).is_dir():
         try:
